@@ -1,0 +1,1 @@
+"""Statistics counters and snapshots; always rebuildable from attendance.Scan."""

@@ -1,0 +1,3 @@
+"""Websocket routes served by Channels (see config.asgi)."""
+
+websocket_urlpatterns: list = []
