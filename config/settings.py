@@ -130,7 +130,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The relay is kicked after every commit; this sweep catches whatever a lost kick left.
+    "relay-outbox": {"task": "integrations.relay_outbox", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=5.0)},
+}
+# Called in order, inside the relay's transaction, for every outbox row (see integrations.relay).
+OUTBOX_SINKS: list[str] = []
+# Off only in tests that drive the relay by hand.
+OUTBOX_KICK = env.bool("OUTBOX_KICK", default=True)
 
 # --- Email ----------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
