@@ -1,4 +1,4 @@
-"""Celery entry points of integrations."""
+"""Celery entry points of integrations: small, idempotent, safe to run concurrently."""
 
 from celery import shared_task
 
@@ -9,3 +9,11 @@ from integrations.relay import relay_all
 def relay_outbox() -> int:
     """Relay everything pending; safe to run concurrently and repeatedly."""
     return relay_all()
+
+
+@shared_task(name="integrations.deliver_webhooks", acks_late=True, ignore_result=True)
+def deliver_webhooks() -> int:
+    """Send the webhook deliveries that are due (kicked after a relay, swept by beat)."""
+    from integrations.webhooks import deliver_due
+
+    return deliver_due()
