@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from events.access import OrganizationScopedAdmin
+from events.access import OrganizationScopedAdmin, OrganizationScopedInline
 from integrations import webhooks
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.outbox import Topic
@@ -56,7 +56,7 @@ class WebhookEndpointAdmin(OrganizationScopedAdmin):
         self.message_user(request, f"New secret for {queryset.count()} endpoint(s): give it to the receiver.", messages.WARNING)
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(OrganizationScopedInline, admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False

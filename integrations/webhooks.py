@@ -177,10 +177,13 @@ def _stream_heads():
 def _claim(delivery_id: int) -> bool:
     """Take a due delivery for one attempt; False if another sender has it or it is not due."""
     now = timezone.now()
+    # Only the row's own columns in the WHERE: Postgres re-checks them after waiting for a
+    # concurrent claim's row lock. A join (endpoint__is_active) becomes an IN (subquery) that is
+    # not re-checked, and two senders would both win the same delivery.
     return bool(
-        WebhookDelivery.objects.filter(
-            pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now, endpoint__is_active=True
-        ).update(next_attempt_at=now + timedelta(seconds=_claim_seconds()))
+        WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now).update(
+            next_attempt_at=now + timedelta(seconds=_claim_seconds())
+        )
     )
 
 

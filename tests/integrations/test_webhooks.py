@@ -292,3 +292,31 @@ def test_an_endpoint_that_succeeds_again_is_no_longer_failing(receiver):
     endpoint.refresh_from_db()
     assert endpoint.failing_since is None
     assert endpoint.is_active
+
+
+def test_two_senders_at_once_send_each_delivery_once_and_in_order(receiver):
+    import threading
+
+    from django.db import connection
+
+    event = EventFactory()
+    _endpoint(event, receiver)
+    for n in range(30):
+        _publish(event, n)
+    relay_all()
+    barrier = threading.Barrier(3)
+
+    def sender():
+        barrier.wait()
+        try:
+            for _ in range(40):
+                deliver_due()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [body["data"]["n"] for body in receiver.bodies()] == list(range(30))
