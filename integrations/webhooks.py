@@ -31,7 +31,7 @@ import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -161,17 +161,40 @@ def _post(session: requests.Session, *, url: str, headers: dict[str, str], body:
     )
 
 
-def _stream_heads():
-    """Pending deliveries with no earlier pending delivery in their (endpoint, event) stream."""
-    earlier = WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.PENDING,
-        endpoint_id=OuterRef("endpoint_id"),
-        event_id=OuterRef("event_id"),
-        id__lt=OuterRef("id"),
+def _due_heads(*, exclude: set[int], limit: int) -> list[int]:
+    """Due deliveries that are the oldest pending one of their (endpoint, event) stream, most overdue first."""
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+    if connection.vendor == "postgresql":
+        # One pass over the partial index (endpoint, event_id, id): the first row of each stream.
+        heads = pending.order_by("endpoint_id", "event_id", "id").distinct("endpoint_id", "event_id")
+        candidates = WebhookDelivery.objects.filter(pk__in=heads.values("pk"))
+    else:
+        earlier = pending.filter(endpoint_id=OuterRef("endpoint_id"), event_id=OuterRef("event_id"), id__lt=OuterRef("id"))
+        candidates = pending.exclude(Exists(earlier))
+    return list(
+        candidates.filter(next_attempt_at__lte=timezone.now(), endpoint__is_active=True)
+        .exclude(pk__in=exclude)
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
     )
-    return WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, endpoint__is_active=True).exclude(
-        Exists(earlier)
+
+
+def _next_in_stream(delivery: WebhookDelivery) -> int | None:
+    """The delivery after `delivery` in its stream, if it is now the stream's due head."""
+    following = (
+        WebhookDelivery.objects.filter(
+            endpoint_id=delivery.endpoint_id,
+            event_id=delivery.event_id,
+            status=WebhookDelivery.Status.PENDING,
+            endpoint__is_active=True,
+        )
+        .order_by("id")
+        .values_list("pk", "next_attempt_at")
+        .first()
     )
+    if following is None or following[1] > timezone.now():
+        return None
+    return following[0]
 
 
 def _claim(delivery_id: int) -> bool:
@@ -188,26 +211,26 @@ def _claim(delivery_id: int) -> bool:
 
 
 def deliver_due(*, limit: int = 200) -> int:
-    """Attempt up to `limit` due deliveries, oldest stream heads first; return how many attempts were made."""
+    """Attempt up to `limit` due deliveries, in order within each stream; return how many were tried."""
     tried: set[int] = set()
     session = guarded_session()
     try:
         while len(tried) < limit:
-            heads = list(
-                _stream_heads()
-                .filter(next_attempt_at__lte=timezone.now())
-                .exclude(pk__in=tried)
-                .order_by("next_attempt_at", "id")
-                .values_list("pk", flat=True)[: limit - len(tried)]
-            )
+            heads = _due_heads(exclude=tried, limit=limit - len(tried))
             if not heads:
                 break
             for delivery_id in heads:
-                # Each delivery at most once per call: a failure waits for its schedule, not a busy loop.
-                tried.add(delivery_id)
-                if _claim(delivery_id):
-                    attempt_delivery(delivery_id=delivery_id, session=session)
-            # A success makes the next delivery of its stream a due head: look again.
+                # Follow the stream while it succeeds; each delivery at most once per call, so a
+                # failure waits for its schedule instead of busy-looping.
+                next_id: int | None = delivery_id
+                while next_id is not None and next_id not in tried and len(tried) < limit:
+                    tried.add(next_id)
+                    if not _claim(next_id):
+                        break
+                    attempt = attempt_delivery(delivery_id=next_id, session=session)
+                    if not attempt.is_success:
+                        break
+                    next_id = _next_in_stream(attempt.delivery)
     finally:
         session.close()
     return len(tried)
@@ -259,7 +282,7 @@ def _record(*, delivery: WebhookDelivery, attempted_at, result: AttemptResult) -
         }
         if result.is_success:
             changes.update(status=WebhookDelivery.Status.SUCCEEDED, succeeded_at=timezone.now(), next_attempt_at=None)
-            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(failing_since=None)
+            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, failing_since__isnull=False).update(failing_since=None)
         else:
             status, next_attempt_at = _next_status(attempts=attempts)
             changes.update(status=status, next_attempt_at=next_attempt_at if status == WebhookDelivery.Status.PENDING else None)
