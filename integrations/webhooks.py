@@ -87,15 +87,10 @@ def sink(row: OutboxEvent) -> None:
 
 
 def kick_sender() -> None:
-    """Ask a worker to send what is due; a lost kick only waits for the beat sweep."""
-    from integrations.tasks import deliver_webhooks
+    """Ask a worker to send what is due, from a background thread; a lost kick only waits for the beat sweep."""
+    from integrations.kick import webhook_kicker
 
-    if not settings.OUTBOX_KICK:  # tests that drive the relay and the sender by hand
-        return
-    try:
-        deliver_webhooks.delay()
-    except Exception:  # broker down: the beat sweep sends it later
-        logger.warning("could not queue webhook delivery; the periodic sweep will send it", exc_info=True)
+    webhook_kicker.kick()
 
 
 # --- the message --------------------------------------------------------------------------
