@@ -142,7 +142,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "relay-outbox": {"task": "integrations.relay_outbox", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=5.0)},
     # Webhook retries wait in the database (next_attempt_at), never in Celery countdowns.
     "deliver-webhooks": {"task": "integrations.deliver_webhooks", "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=5.0)},
+    "prune-outbox": {"task": "integrations.prune_outbox", "schedule": 3600.0},
 }
+# Relayed domain events and their webhook delivery log are kept this long.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 # Called in order, inside the relay's transaction, for every outbox row (see integrations.relay).
 OUTBOX_SINKS: list[str] = ["integrations.webhooks.sink"]
 # Off only in tests that drive the relay (and the webhook sender) by hand.

@@ -320,3 +320,27 @@ def test_two_senders_at_once_send_each_delivery_once_and_in_order(receiver):
     for thread in threads:
         thread.join()
     assert [body["data"]["n"] for body in receiver.bodies()] == list(range(30))
+
+
+def test_old_relayed_events_are_pruned_with_their_log_unless_a_delivery_is_pending(receiver):
+    from integrations.outbox import OutboxEvent
+    from integrations.tasks import prune_outbox
+
+    event = EventFactory()
+    _endpoint(event, receiver)
+    receiver.answers = [500]
+    with override_settings(WEBHOOK_RETRY_SCHEDULE_SECONDS=[3600.0]):
+        _publish(event, 1)
+        _publish(event, 2)  # waits behind 1
+        relay_all()
+        deliver_due()
+    _publish(event, 3)  # not relayed yet
+    with transaction.atomic():
+        _publish(EventFactory(organization=event.organization), 4)  # another event's stream: delivered
+    relay_all()
+    deliver_due()
+    OutboxEvent.objects.update(created_at=timezone.now() - timedelta(days=31))
+
+    assert prune_outbox() >= 1
+    remaining = sorted(OutboxEvent.objects.values_list("payload__n", flat=True))
+    assert remaining == [1, 2, 3], "pending deliveries keep their event; the delivered one is gone"
