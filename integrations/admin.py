@@ -12,6 +12,7 @@ from integrations.outbox import Topic
 
 class WebhookEndpointForm(forms.ModelForm):
     topics = forms.MultipleChoiceField(
+        label="Event types",
         choices=Topic.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -21,6 +22,7 @@ class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["organization", "url", "description", "topics", "is_active"]
+        labels = {"url": "URL"}
 
 
 @admin.register(WebhookEndpoint)
@@ -60,8 +62,13 @@ class WebhookAttemptInline(OrganizationScopedInline, admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
-    fields = ["attempted_at", "status_code", "latency_ms", "error", "response_excerpt"]
+    fields = ["attempted", "status_code", "latency_ms", "error", "response_excerpt"]
     readonly_fields = fields
+
+    @admin.display(description="attempted at (UTC)")
+    def attempted(self, obj: WebhookAttempt) -> str:
+        # Retries can be seconds apart: the admin's default date format hides the seconds.
+        return f"{obj.attempted_at:%Y-%m-%d %H:%M:%S}"
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -115,6 +122,11 @@ class WebhookDeliveryAdmin(OrganizationScopedAdmin):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The log is read-only: change permission exists only for the redeliver action.
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description="Redeliver (same webhook-id, fresh retries)", permissions=["change"])
     def redeliver(self, request, queryset):

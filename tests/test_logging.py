@@ -76,3 +76,33 @@ def test_an_incoming_request_id_is_kept(client):
     incoming = uuid.uuid4().hex
     response = client.get("/no-such-page/", HTTP_X_REQUEST_ID=incoming)
     assert response["X-Request-ID"] == incoming
+
+
+def test_production_logs_are_json_lines_with_a_request_id_field_and_no_personal_data():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environment = {
+        **os.environ,
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "x" * 64,
+        "ALLOWED_HOSTS": "gatehouse.example.com",
+    }
+    script = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('gatehouse.probe').warning('ticket for %s', 'choi@example.com')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert line["message"] == "ticket for [email]"
+    assert line["levelname"] == "WARNING"
+    assert "request_id" in line

@@ -120,3 +120,22 @@ def test_events_published_while_redis_is_stopped_are_all_delivered_once_in_order
     assert not OutboxEvent.objects.filter(relayed_at__isnull=True).exists()
     statuses = set(WebhookDelivery.objects.filter(endpoint=endpoint).values_list("status", flat=True))
     assert statuses == {WebhookDelivery.Status.SUCCEEDED}
+
+
+def test_a_task_queued_during_a_request_logs_with_the_requests_id_in_the_worker(worker):
+    from django_guid import clear_guid, set_guid
+
+    from integrations.tasks import deliver_webhooks
+
+    request_id = "0123456789abcdef0123456789abcdef"
+    set_guid(request_id)
+    try:
+        deliver_webhooks.delay()
+    finally:
+        clear_guid()
+    _wait_for(
+        lambda: f"[{request_id}] Task integrations.deliver_webhooks" in worker.read_text(errors="replace"),
+        timeout=30,
+        what="the task's log line with the request id",
+        log_path=worker,
+    )
