@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from events.access import OrganizationScopedAdmin, OrganizationScopedInline
+from events.access import OrganizationScopedAdmin, OrganizationScopedInline, can_edit_organization
 from integrations import webhooks
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.outbox import Topic
@@ -34,6 +34,13 @@ class WebhookEndpointAdmin(OrganizationScopedAdmin):
     search_fields = ["url", "description"]
     readonly_fields = ["secret", "failing_since", "disabled_at", "disabled_reason", "created_at", "updated_at"]
     actions = ["enable_endpoints", "rotate_secret"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # The secret lets anyone forge Gatehouse webhooks: only those who may edit the endpoint see it.
+        if obj is not None and not can_edit_organization(request.user, obj.organization_id):
+            fields = [field for field in fields if field != "secret"]
+        return fields
 
     @admin.display(description="event types")
     def topic_list(self, obj: WebhookEndpoint) -> str:

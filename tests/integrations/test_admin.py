@@ -99,3 +99,15 @@ def test_an_endpoint_added_in_the_admin_gets_a_secret_shown_on_its_page_and_priv
     assert endpoint.topics == ["attendance.recorded"]
     assert endpoint.secret.startswith("whsec_")
     assert endpoint.secret in client.get(f"/admin/integrations/webhookendpoint/{endpoint.pk}/change/").content.decode()
+
+
+def test_only_editors_see_an_endpoints_secret(client, delivery):
+    endpoint = delivery.endpoint
+    url = f"/admin/integrations/webhookendpoint/{endpoint.pk}/change/"
+    client.force_login(_member(endpoint.organization, role=Membership.Role.VIEWER))
+    page = client.get(url)
+    assert page.status_code == 200
+    assert endpoint.url in page.content.decode()
+    assert endpoint.secret not in page.content.decode()
+    client.force_login(_member(endpoint.organization, role=Membership.Role.MANAGER))
+    assert endpoint.secret in client.get(url).content.decode()
