@@ -23,8 +23,11 @@ EVENTS = 12
 
 
 def _database_url() -> str:
+    from urllib.parse import quote
+
     database = settings.DATABASES["default"]  # pytest-django has pointed it at the test database
-    return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    credentials = quote(database["USER"]) + (f":{quote(database['PASSWORD'])}" if database.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
 
 
 @pytest.fixture
