@@ -4,6 +4,7 @@ Printed with the event prefix in groups of five (TCF24-ABCDE-FGHJK-…); lookups
 dashes and spaces, and read the look-alikes O, I and L as 0, 1 and 1.
 """
 
+import base64
 import re
 import secrets
 
@@ -16,8 +17,14 @@ _VALID = re.compile(rf"^[{ALPHABET}]{{{TOKEN_LENGTH}}}$")
 MAX_PREFIX_LENGTH = 8
 
 
+# RFC 4648 base32 symbol i becomes Crockford symbol i: same 5 bits, unambiguous alphabet.
+_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
+
+
 def generate_token() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(TOKEN_LENGTH))
+    # Why base32 of random bytes and not secrets.choice per symbol: an import mints 100,000
+    # tokens, and this is ~10x faster with the same 150 uniformly random bits.
+    return base64.b32encode(secrets.token_bytes(19)).translate(_FROM_RFC4648)[:TOKEN_LENGTH].decode()
 
 
 def format_token(token: str, prefix: str = "") -> str:
