@@ -255,9 +255,12 @@ def _xlsx_cells(path: Path) -> Iterator[list]:
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except DefusedXmlException as exc:
-        raise ImportFileRejected("The workbook contains unsafe XML (entities or a DTD).", code="unsafe_xml") from exc
     except Exception as exc:  # openpyxl raises many types for a corrupt workbook
+        cause = exc
+        while cause is not None and not isinstance(cause, DefusedXmlException):
+            cause = cause.__cause__ or cause.__context__
+        if cause is not None:
+            raise ImportFileRejected("The workbook contains unsafe XML (entities or a DTD).", code="unsafe_xml") from exc
         raise ImportFileRejected(f"The workbook cannot be read: {exc}", code="corrupt_file") from exc
     try:
         sheet = workbook.worksheets[0]

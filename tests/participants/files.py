@@ -36,10 +36,10 @@ def write_zip_bomb(path: Path, *, inflated_bytes: int = 300 * 1024 * 1024) -> Pa
     return path
 
 
-def write_xlsx_with_entities(path: Path, source: Path) -> Path:
-    """A real workbook whose shared strings declare a billion-laughs entity."""
+def write_xlsx_with_entities(path: Path, source: Path, *, padding: int = 0) -> Path:
+    """A real workbook whose sheet declares a billion-laughs entity (after `padding` bytes of comment)."""
     laughs = (
-        '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<?xml version="1.0"?>\n' + (f"<!--{'x' * padding}-->" if padding else "") + '<!DOCTYPE lolz [<!ENTITY lol "lol">'
         '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
         '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>\n'
     )
@@ -47,7 +47,8 @@ def write_xlsx_with_entities(path: Path, source: Path) -> Path:
         for item in original.infolist():
             data = original.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                body = data.decode().split("?>", 1)[1]
+                body = data.decode()
+                body = body.split("?>", 1)[1] if body.startswith("<?xml") else body
                 data = (laughs + body.replace("<v>", "<v>&lol3;", 1)).encode()
             archive.writestr(item, data)
     return path
