@@ -31,10 +31,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from config.errors import DomainError
 from events.models import Event
 from integrations.outbox import OutboxEvent, Topic, outbox_committed, publish
 from participants.models import ImportJob, ImportRowError, Participant
@@ -318,6 +320,39 @@ def preview_import(
     return preview
 
 
+# --- staging an upload between preview and confirm --------------------------------------
+
+STAGING_PREFIX = "imports/staging/"
+
+
+def stage_upload(*, uploaded_file) -> str:
+    """Keep an uploaded file in storage (not the database) until the organiser confirms or leaves."""
+    suffix = Path(uploaded_file.name or "").suffix.lower()[:10]
+    return default_storage.save(f"{STAGING_PREFIX}{uuid.uuid4().hex}{suffix}", uploaded_file)
+
+
+@contextlib.contextmanager
+def staged_file(name: str):
+    if not name.startswith(STAGING_PREFIX) or ".." in name:
+        raise ImportFileRejected("The uploaded file has expired; upload it again.", code="upload_expired")
+    if not default_storage.exists(name):
+        raise ImportFileRejected("The uploaded file has expired; upload it again.", code="upload_expired")
+    try:
+        yield Path(default_storage.path(name))
+        return
+    except NotImplementedError:
+        pass
+    with default_storage.open(name, "rb") as source, tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as copy:
+        shutil.copyfileobj(source, copy)
+        copy.flush()
+        yield Path(copy.name)
+
+
+def discard_staged(name: str) -> None:
+    if name.startswith(STAGING_PREFIX):
+        default_storage.delete(name)
+
+
 # --- starting, running, retrying -------------------------------------------------------
 
 
@@ -345,6 +380,11 @@ def _enqueue(job_id: int) -> None:
     from participants.tasks import process_import_job
 
     process_import_job.delay(job_id)
+
+
+class ImportNotRetryable(DomainError):
+    code = "import_not_failed"
+    http_status = 409
 
 
 class JobTakenOver(Exception):
@@ -514,7 +554,7 @@ def retry_import(*, job: ImportJob) -> ImportJob:
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportJob.Status.FAILED:
-            raise ImportFileRejected("Only a failed import can be retried.", code="import_not_failed")
+            raise ImportNotRetryable("Only a failed import can be retried.")
         locked.status = ImportJob.Status.PENDING
         locked.attempts = 0
         locked.failure_reason = ""

@@ -2,6 +2,8 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -31,6 +33,11 @@ def editable_event(request, slug: str) -> Event:
 
 
 class ParticipantListView(APIView):
+    @extend_schema(
+        request=ParticipantInSerializer,
+        responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        description="Register one participant; 201 with its token, 409 duplicate_email, 400 with field errors.",
+    )
     def post(self, request, slug: str):
         event = editable_event(request, slug)
         body = ParticipantInSerializer(data=request.data)
@@ -44,6 +51,11 @@ class ParticipantListView(APIView):
 
 
 class ParticipantBulkView(APIView):
+    @extend_schema(
+        request=BulkParticipantsInSerializer,
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        description="Create or update up to 1000 participants as an import would; results and errors by index.",
+    )
     def post(self, request, slug: str):
         event = editable_event(request, slug)
         body = BulkParticipantsInSerializer(data=request.data)
