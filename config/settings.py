@@ -130,7 +130,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Participant import ---------------------------------------------------------------
@@ -141,6 +140,8 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default
 IMPORT_MAX_COMPRESSION_RATIO = env.int("IMPORT_MAX_COMPRESSION_RATIO", default=200)
 IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=2000)
 IMPORT_STALE_AFTER_SECONDS = env.int("IMPORT_STALE_AFTER_SECONDS", default=120)
+# Imports may run on their own queue (and workers) so a 500k-row file never delays emails or webhooks.
+IMPORT_TASK_QUEUE = env.str("IMPORT_TASK_QUEUE", default="") or None
 CELERY_BEAT_SCHEDULE["participants.sweep_stale_import_jobs"] = {
     "task": "participants.tasks.sweep_stale_import_jobs",
     "schedule": 60.0,

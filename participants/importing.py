@@ -379,7 +379,7 @@ def start_import(
 def _enqueue(job_id: int) -> None:
     from participants.tasks import process_import_job
 
-    process_import_job.delay(job_id)
+    process_import_job.apply_async(args=[job_id], queue=settings.IMPORT_TASK_QUEUE)
 
 
 class ImportNotRetryable(DomainError):

@@ -213,3 +213,51 @@ def test_preview_tells_what_each_row_will_do_and_writes_nothing(event, tmp_path)
     assert preview.counts == {"create": 1, "update": 1, "duplicate": 2, "error": 1}
     assert [(e.row, e.column, e.code) for e in preview.errors] == [(6, "email", "invalid_email")]
     assert (Participant.objects.count(), ImportJob.objects.count(), OutboxEvent.objects.count()) == before
+
+
+def test_sweeper_requeues_only_stale_jobs(event, tmp_path, settings, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from participants.importing import sweep_stale_imports
+
+    path = write_csv(tmp_path / "a.csv", [["name", "email"], ["Kim A", "a@example.com"]])
+    stale = start_import(event=event, path=path, filename="a.csv", enqueue=False)
+    fresh = start_import(event=EventFactory(), path=path, filename="a.csv", enqueue=False)
+    ImportJob.objects.filter(pk=stale.pk).update(status="running", heartbeat_at=timezone.now() - dt.timedelta(minutes=10))
+    ImportJob.objects.filter(pk=fresh.pk).update(status="running", heartbeat_at=timezone.now())
+    assert sweep_stale_imports() == [stale.pk]
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, stale.created_count, fresh.status) == ("completed", 1, "running")
+    assert "participants.tasks.sweep_stale_import_jobs" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_a_second_run_of_a_completed_job_changes_nothing(event, tmp_path):
+    job = import_file(event, write_csv(tmp_path / "a.csv", [["name", "email"], ["Kim A", "a@example.com"]]))
+    before = (Participant.objects.count(), OutboxEvent.objects.count())
+    assert run_import(job_id=job.pk) is None
+    assert (Participant.objects.count(), OutboxEvent.objects.count()) == before
+
+
+def test_send_tickets_hands_new_participants_to_the_ticket_emails_hook_after_commit(
+    event, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    # participants.tickets is built in another issue; a stand-in records what the seam hands over.
+    import importlib.machinery
+    import sys
+    import types
+
+    calls = []
+    stand_in = types.ModuleType("participants.tickets")
+    stand_in.__spec__ = importlib.machinery.ModuleSpec("participants.tickets", None)
+    stand_in.queue_welcome_emails = lambda *, participant_ids: calls.append(sorted(participant_ids))
+    monkeypatch.setitem(sys.modules, "participants.tickets", stand_in)
+    ParticipantFactory(event=event, email="old@example.com")
+    path = write_csv(tmp_path / "a.csv", [["name", "email"], ["Kim A", "a@example.com"], ["Old One", "old@example.com"]])
+    job = start_import(event=event, path=path, filename="a.csv", enqueue=False, send_tickets=True)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run_import(job_id=job.pk)
+    assert calls == []  # nothing is queued before the import commits
+    for callback in callbacks:
+        callback()
+    assert calls == [[Participant.objects.get(email="a@example.com").pk]]
