@@ -22,8 +22,10 @@ import datetime as dt
 import importlib.util
 import json
 import logging
+import queue
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -81,14 +83,15 @@ INSERT INTO participants_participant AS p (
     birth_date, region, status, token, metadata, import_job_id, email_status, email_attempts,
     email_last_error, email_message_id, created_at, updated_at
 )
-SELECT %(event_id)s, u.public_id::uuid, u.external_id, u.name, u.email, u.phone, u.organization,
-       u.department, u.position, u.birth_date, u.region, 'registered', u.token, u.metadata::jsonb,
+SELECT %(event_id)s, u.public_id, u.external_id, u.name, u.email, u.phone, u.organization,
+       u.department, u.position, u.birth_date, u.region, 'registered', u.token, u.metadata,
        %(job_id)s, %(email_status)s, 0, '', '', %(now)s, %(now)s
-FROM unnest(
-    %(public_id)s::text[], %(external_id)s::text[], %(name)s::text[], %(email)s::text[], %(phone)s::text[],
-    %(organization)s::text[], %(department)s::text[], %(position)s::text[], %(birth_date)s::date[],
-    %(region)s::text[], %(token)s::text[], %(metadata)s::text[]
-) AS u(public_id, external_id, name, email, phone, organization, department, position, birth_date, region, token, metadata)
+-- Why one JSON document and not array parameters: psycopg adapts arrays in Python (~60 ms per
+-- 2,000-row chunk), json.dumps is C, and Postgres parses the document faster than either.
+FROM jsonb_to_recordset(%(rows)s::jsonb) AS u(
+    public_id uuid, external_id text, name text, email text, phone text, organization text, department text,
+    position text, birth_date date, region text, token text, metadata jsonb
+)
 ON CONFLICT (event_id, lower(email)) DO UPDATE SET {assignments}, updated_at = EXCLUDED.updated_at
 WHERE ({old}) IS DISTINCT FROM ({new})
 RETURNING p.id, lower(p.email), p.public_id::text, p.external_id, p.status, (p.xmax = 0)
@@ -112,8 +115,8 @@ UPSERT_SQL = _UPSERT_SQL.format(assignments=_ASSIGNMENTS, old=_OLD, new=_NEW)
 
 _OUTBOX_SQL = """
 INSERT INTO integrations_outboxevent (event_id, organization_id, topic, payload, created_at, attempts, last_error)
-SELECT %(event_id)s, %(organization_id)s, u.topic, u.payload::jsonb, %(now)s, 0, ''
-FROM unnest(%(topic)s::text[], %(payload)s::text[]) WITH ORDINALITY AS u(topic, payload, n)
+SELECT %(event_id)s, %(organization_id)s, u.e->>'topic', u.e->'payload', %(now)s, 0, ''
+FROM jsonb_array_elements(%(events)s::jsonb) WITH ORDINALITY AS u(e, n)
 ORDER BY u.n
 RETURNING id
 """
@@ -162,16 +165,13 @@ def write_participants(
     if not rows:
         return result
     now = timezone.now()
-    columns = {name: [] for name in ("public_id", "token", "metadata", "name", "email", "birth_date", *UPDATABLE_TEXT_FIELDS)}
-    for row in rows:
-        values = row.values
-        columns["public_id"].append(str(uuid.uuid4()))
-        columns["token"].append(generate_token())
-        columns["metadata"].append(json.dumps(row.metadata, ensure_ascii=False, default=str))
-        for name in ("name", "email", "birth_date", *UPDATABLE_TEXT_FIELDS):
-            columns[name].append(values[name])
+    document = json.dumps(
+        [{**row.values, "public_id": str(uuid.uuid4()), "token": generate_token(), "metadata": row.metadata} for row in rows],
+        ensure_ascii=False,
+        default=str,  # dates as ISO 8601
+    )
     params = {
-        **columns,
+        "rows": document,
         "event_id": event.pk,
         "job_id": import_job.pk if import_job else None,
         "email_status": Participant.EmailStatus.PENDING if send_tickets else Participant.EmailStatus.UNSENT,
@@ -182,25 +182,23 @@ def write_participants(
         returned = cursor.fetchall()
         order = {r.values["email"]: i for i, r in enumerate(rows)}
         returned.sort(key=lambda r: order.get(r[1], 0))
-        topics, payloads = [], []
+        events = []
         for pk, _email, public_id, external_id, status, inserted in returned:
             (result.created_ids if inserted else result.updated_ids).append(pk)
-            topics.append(Topic.PARTICIPANT_REGISTERED if inserted else Topic.PARTICIPANT_UPDATED)
-            payloads.append(json.dumps({"id": public_id, "event": event.slug, "externalId": external_id, "status": status}))
+            events.append(
+                {
+                    "topic": Topic.PARTICIPANT_REGISTERED if inserted else Topic.PARTICIPANT_UPDATED,
+                    "payload": {"id": public_id, "event": event.slug, "externalId": external_id, "status": status},
+                }
+            )
         result.unchanged = len(rows) - len(returned)
-        if topics:
+        if events:
             # Why one outbox row per participant, bulk-inserted, and not one per chunk: webhook
             # receivers get the same participant.registered shape from the API and the import,
-            # and one INSERT .. SELECT unnest(...) per chunk costs a few ms (see bench/import).
+            # and one INSERT .. SELECT per chunk costs a few ms (see bench/import).
             cursor.execute(
                 _OUTBOX_SQL,
-                {
-                    "event_id": event.pk,
-                    "organization_id": event.organization_id,
-                    "now": now,
-                    "topic": topics,
-                    "payload": payloads,
-                },
+                {"event_id": event.pk, "organization_id": event.organization_id, "now": now, "events": json.dumps(events)},
             )
             result.last_outbox_id = max(r[0] for r in cursor.fetchall())
     if result.last_outbox_id is not None:
@@ -436,25 +434,23 @@ def run_import(*, job_id: int, on_progress: Callable[[ImportJob], None] | None =
         return None
     try:
         with _local_copy(job) as path:
-            parsed = open_participant_file(path, filename=job.original_filename)
+            # Checked in full at upload; here only what is needed to read it again.
+            parsed = open_participant_file(path, filename=job.original_filename, count_rows=False)
             context = ValidationContext.for_event(job.event)
             rows_done = job.rows_done
             batch: list[ClassifiedRow] = []
-            # Rows before the resume point are re-read (not re-written) so in-file duplicates
-            # are recognised exactly as in an uninterrupted run.
-            for index, row in enumerate(classify_rows(parsed, context=context)):
-                if index < rows_done:
-                    continue
-                batch.append(row)
-                if len(batch) >= settings.IMPORT_CHUNK_ROWS:
-                    job = _commit_chunk(job, batch)
-                    batch = []
-                    if on_progress:
-                        on_progress(job)
-            if batch:
-                job = _commit_chunk(job, batch)
-                if on_progress:
-                    on_progress(job)
+            with _ChunkCommitter(job, on_progress) as committer:
+                # Rows before the resume point are re-read (not re-written) so in-file
+                # duplicates are recognised exactly as in an uninterrupted run.
+                for index, row in enumerate(classify_rows(parsed, context=context)):
+                    if index < rows_done:
+                        continue
+                    batch.append(row)
+                    if len(batch) >= settings.IMPORT_CHUNK_ROWS:
+                        committer.submit(batch)
+                        batch = []
+                if batch:
+                    committer.submit(batch)
         return _complete(job)
     except JobTakenOver:
         logger.info("import job %s: another worker took over", job_id)
@@ -464,6 +460,68 @@ def run_import(*, job_id: int, on_progress: Callable[[ImportJob], None] | None =
         with transaction.atomic():
             _mark_failed(ImportJob.objects.select_for_update().get(pk=job_id), exc.message)
         return ImportJob.objects.get(pk=job_id)
+
+
+class _ChunkCommitter:
+    """Commits chunks in order, on a writer thread when it can, so parsing and validating the
+    next chunk (Python) overlaps writing this one (Postgres): ~1.5x the throughput on 2 cores.
+
+    The writer thread has its own database connection, so it cannot see an open transaction
+    of the caller's; inside one (a caller's atomic block, or a non-transactional test) chunks
+    are committed inline instead. Either way the same `_commit_chunk` runs, in file order, and
+    at most two chunks wait in memory.
+    """
+
+    def __init__(self, job: ImportJob, on_progress: Callable[[ImportJob], None] | None):
+        self.job = job
+        self.on_progress = on_progress
+        self.threaded = not connection.in_atomic_block
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.failure: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> _ChunkCommitter:
+        if self.threaded:
+            self.thread = threading.Thread(target=self._drain, name=f"import-{self.job.pk}-writer", daemon=True)
+            self.thread.start()
+        return self
+
+    def submit(self, batch: list[ClassifiedRow]) -> None:
+        if not self.threaded:
+            self._commit(batch)
+            return
+        while True:
+            if self.failure is not None:
+                raise self.failure
+            try:
+                self.queue.put(batch, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+        if exc_type is None and self.failure is not None:
+            raise self.failure
+
+    def _commit(self, batch: list[ClassifiedRow]) -> None:
+        _commit_chunk(self.job, batch)
+        if self.on_progress:
+            self.on_progress(self.job)
+
+    def _drain(self) -> None:
+        try:
+            while (batch := self.queue.get()) is not None:
+                if self.failure is None:
+                    self._commit(batch)
+        except BaseException as exc:  # handed to the reading thread, which re-raises it
+            self.failure = exc
+            while self.queue.get() is not None:
+                pass
+        finally:
+            connection.close()
 
 
 def _commit_chunk(job: ImportJob, batch: list[ClassifiedRow]) -> ImportJob:

@@ -94,8 +94,11 @@ class ParticipantFile:
             yield from _xlsx_cells(self.path)
 
 
-def open_participant_file(path: str | Path, *, filename: str) -> ParticipantFile:
-    """Check a file completely and return a streaming reader; ImportFileRejected if it cannot be imported."""
+def open_participant_file(path: str | Path, *, filename: str, count_rows: bool = True) -> ParticipantFile:
+    """Check a file completely and return a streaming reader; ImportFileRejected if it cannot be imported.
+
+    `count_rows=False` skips the row-count pass (and its limits) for a file already checked.
+    """
     path = Path(path)
     size = path.stat().st_size
     limit = settings.IMPORT_MAX_FILE_BYTES
@@ -112,7 +115,8 @@ def open_participant_file(path: str | Path, *, filename: str) -> ParticipantFile
     extension = Path(filename).suffix.lower()
     kind = _kind_from_content(head, extension)
     parsed = _open_xlsx(path) if kind == "xlsx" else _open_csv(path, head)
-    _check_rows(parsed)
+    if count_rows:
+        _check_rows(parsed)
     return parsed
 
 
