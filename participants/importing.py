@@ -34,7 +34,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -508,6 +508,9 @@ class _ChunkCommitter:
 
     def _commit(self, batch: list[ClassifiedRow]) -> None:
         _commit_chunk(self.job, batch)
+        # With DEBUG on, Django keeps every query's SQL, and a chunk's SQL carries the whole
+        # chunk: a long import would hold hundreds of MB. Nothing reads that log here.
+        reset_queries()
         if self.on_progress:
             self.on_progress(self.job)
 

@@ -130,6 +130,8 @@ def child_pipeline(path: str, slug: str, reuse: bool) -> None:
     from events.models import Event
     from participants.importing import run_import, start_import
 
+    baseline_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
     event = Event.objects.get(slug=slug) if reuse else fresh_event(slug)
     chunk_times: list[float] = []
     last = [time.perf_counter()]
@@ -157,6 +159,7 @@ def child_pipeline(path: str, slug: str, reuse: bool) -> None:
                 "errors": job.error_count,
                 "chunk_ms": [t * 1000 for t in chunk_times],
                 "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "baseline_rss_mb": baseline_rss_mb,
             }
         )
     )
@@ -308,6 +311,7 @@ def main() -> None:
     print(
         f"| django-import-export default row-by-row ({results['import_export_rows']:,} rows) | {ie_rate:,.0f} rows/s; pipeline = {rate / ie_rate:.0f}x faster |"
     )
+    print(f"| RSS of the process before importing (Django and its apps loaded) | {pipeline['baseline_rss_mb']:.0f} MB |")
     print(f"| peak RSS of the importing process, 100k-row file | {results['pipeline_peak_rss_mb']:.0f} MB |")
     print(
         f"| peak RSS of the importing process, {results['big_file_mb']:.0f} MB file | {results['big_file_peak_rss_mb']:.0f} MB ({results['big_file_rows_per_s']:,.0f} rows/s) |"
