@@ -122,6 +122,21 @@ RETURNING id
 """
 
 
+def merged_values(current: Participant, values: dict, metadata: dict) -> dict:
+    """What an import row makes of an existing participant: the UPSERT_SQL rules, in Python."""
+    merged = {"name": values["name"], "birth_date": values["birth_date"] or current.birth_date}
+    merged.update({name: values[name] or getattr(current, name) for name in UPDATABLE_TEXT_FIELDS})
+    merged["metadata"] = {**current.metadata, **metadata}
+    return merged
+
+
+def _existing_by_email(event: Event, emails: list[str]) -> dict[str, Participant]:
+    return {
+        p.email.lower(): p
+        for p in Participant.objects.annotate(email_key=Lower("email")).filter(event=event, email_key__in=emails)
+    }
+
+
 def _external_id_conflicts(*, event: Event, rows: list[RowToWrite]) -> dict[int, FieldError]:
     """Rows whose external_id already belongs to another email (in the event or earlier in the rows)."""
     wanted = {r.values["external_id"] for r in rows if r.values["external_id"]}
@@ -165,6 +180,9 @@ def write_participants(
     if not rows:
         return result
     now = timezone.now()
+    if connection.vendor != "postgresql":
+        _write_portably(event=event, rows=rows, import_job=import_job, send_tickets=send_tickets, result=result, now=now)
+        return result
     document = json.dumps(
         [{**row.values, "public_id": str(uuid.uuid4()), "token": generate_token(), "metadata": row.metadata} for row in rows],
         ensure_ascii=False,
@@ -205,6 +223,49 @@ def write_participants(
         last = result.last_outbox_id
         transaction.on_commit(lambda: outbox_committed.send(sender=OutboxEvent, outbox_id=last))
     return result
+
+
+def _write_portably(
+    *, event: Event, rows: list[RowToWrite], import_job: ImportJob | None, send_tickets: bool, result: WriteResult, now
+) -> None:
+    """The same contract with the ORM, for the embedded SQLite mode (`make run`): slower, and
+    relying on SQLite's single writer instead of ON CONFLICT for races."""
+    existing = _existing_by_email(event, [r.values["email"] for r in rows])
+    email_status = Participant.EmailStatus.PENDING if send_tickets else Participant.EmailStatus.UNSENT
+    created, updated = [], []
+    for row in rows:
+        current = existing.get(row.values["email"])
+        if current is None:
+            created.append(
+                Participant(event=event, import_job=import_job, email_status=email_status, metadata=row.metadata, **row.values)
+            )
+            continue
+        merged = merged_values(current, row.values, row.metadata)
+        if any(getattr(current, n) != v for n, v in merged.items()):
+            for name, value in merged.items():
+                setattr(current, name, value)
+            current.updated_at = now
+            updated.append(current)
+    Participant.objects.bulk_create(created)
+    if updated:
+        Participant.objects.bulk_update(updated, ["name", "birth_date", "metadata", "updated_at", *UPDATABLE_TEXT_FIELDS])
+    result.created_ids = [p.pk for p in created]
+    result.updated_ids = [p.pk for p in updated]
+    result.unchanged = len(rows) - len(created) - len(updated)
+    outbox = OutboxEvent.objects.bulk_create(
+        OutboxEvent(
+            event_id=event.pk,
+            organization_id=event.organization_id,
+            topic=topic,
+            payload={"id": str(p.public_id), "event": event.slug, "externalId": p.external_id, "status": p.status},
+        )
+        for topic, group in ((Topic.PARTICIPANT_REGISTERED, created), (Topic.PARTICIPANT_UPDATED, updated))
+        for p in group
+    )
+    if outbox:
+        last = max(o.pk for o in outbox)
+        result.last_outbox_id = last
+        transaction.on_commit(lambda: outbox_committed.send(sender=OutboxEvent, outbox_id=last))
 
 
 # --- classification shared by preview and run --------------------------------------------
@@ -260,12 +321,7 @@ def _planned_against_database(event: Event, batch: list[ClassifiedRow]) -> None:
     candidates = [r for r in batch if r.action == Action.CREATE]
     if not candidates:
         return
-    existing = {
-        p.email.lower(): p
-        for p in Participant.objects.annotate(email_key=Lower("email"))
-        .filter(event=event, email_key__in=[r.values["email"] for r in candidates])
-        .only("email", "name", "birth_date", "metadata", *UPDATABLE_TEXT_FIELDS)
-    }
+    existing = _existing_by_email(event, [r.values["email"] for r in candidates])
     conflicts = _external_id_conflicts(
         event=event, rows=[RowToWrite(r.number, r.values, r.metadata) for r in candidates if r.values["email"] not in existing]
     )
@@ -276,11 +332,8 @@ def _planned_against_database(event: Event, batch: list[ClassifiedRow]) -> None:
         current = existing.get(row.values["email"])
         if current is None:
             continue
-        merged = {"name": row.values["name"], "birth_date": row.values["birth_date"] or current.birth_date}
-        merged.update({n: row.values[n] or getattr(current, n) for n in UPDATABLE_TEXT_FIELDS})
-        merged["metadata"] = {**current.metadata, **row.metadata}
-        before = {n: getattr(current, n) for n in merged}
-        row.action = Action.UPDATE if merged != before else Action.DUPLICATE
+        merged = merged_values(current, row.values, row.metadata)
+        row.action = Action.UPDATE if any(getattr(current, n) != v for n, v in merged.items()) else Action.DUPLICATE
 
 
 def preview_import(
@@ -408,10 +461,13 @@ def _claim(job_id: int) -> ImportJob | None:
         job = ImportJob.objects.select_for_update().select_related("event", "event__organization").filter(pk=job_id).first()
         if job is None or job.status in (ImportJob.Status.COMPLETED, ImportJob.Status.FAILED):
             return None
+        now = timezone.now()
+        stale_before = now - dt.timedelta(seconds=settings.IMPORT_STALE_AFTER_SECONDS)
+        if job.status == ImportJob.Status.RUNNING and job.heartbeat_at and job.heartbeat_at >= stale_before:
+            return None  # a live worker has it (a duplicate or redelivered message)
         if job.attempts >= MAX_ATTEMPTS:
             _mark_failed(job, f"Gave up after {job.attempts} attempts; see the worker logs.")
             return None
-        now = timezone.now()
         job.status = ImportJob.Status.RUNNING
         job.attempts += 1
         job.heartbeat_at = now

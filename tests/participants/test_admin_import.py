@@ -131,3 +131,34 @@ def test_export_neutralises_formula_injection(organiser, file_format, reader):
     header, row = rows[0], rows[1]
     assert row[header.index("name")] == '\'=HYPERLINK("http://evil","x")'
     assert row[header.index("organization")] == "'@SUM(A1)"
+
+
+def test_participant_admin_form_uses_the_shared_validators(organiser):
+    event, client = organiser
+    response = client.post(
+        reverse("admin:participants_participant_add"),
+        {
+            "event": event.pk,
+            "name": " Kim  Minsu ",
+            "email": "Kim@Example.com",
+            "phone": "12",
+            "status": "registered",
+            "metadata": "{}",
+        },
+    )
+    assert response.status_code == 200
+    assert "Not a valid phone number" in response.content.decode()
+    response = client.post(
+        reverse("admin:participants_participant_add"),
+        {
+            "event": event.pk,
+            "name": " Kim  Minsu ",
+            "email": "Kim@Example.com",
+            "phone": "010-1234-5678",
+            "status": "registered",
+            "metadata": "{}",
+        },
+    )
+    assert response.status_code == 302
+    person = Participant.objects.get(event=event)
+    assert (person.name, person.email, person.phone) == ("Kim Minsu", "kim@example.com", "+821012345678")

@@ -54,3 +54,36 @@ def test_rejected_file_exit_status_from_a_real_shell(tmp_path):
     )
     assert completed.returncode != 0
     assert "no participant rows" in completed.stderr
+
+
+def test_embedded_sqlite_mode_imports_and_reimports(tmp_path):
+    # `make run` has no Postgres: the same command must work on its SQLite file.
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}", "MEDIA_ROOT": str(tmp_path / "media")})
+
+    def manage(*args):
+        return subprocess.run([sys.executable, "manage.py", *args], capture_output=True, text=True, env=env, timeout=300)
+
+    assert manage("migrate", "--noinput").returncode == 0
+    created = manage(
+        "create_event",
+        "--slug",
+        "local",
+        "--name",
+        "Local",
+        "--starts",
+        "2026-09-01T09:00:00+09:00",
+        "--ends",
+        "2026-09-01T18:00:00+09:00",
+    )
+    assert created.returncode == 0, created.stderr
+    first = write_csv(tmp_path / "a.csv", [["name", "email"], ["Kim A", "a@example.com"], ["Kim B", "b@example.com"], ["B", "b"]])
+    second = write_csv(
+        tmp_path / "b.csv",
+        [["name", "email"], ["Kim A", "A@example.com"], ["Kim Bee", "b@example.com"], ["Lee C", "c@example.com"]],
+    )
+    runs = [manage("import_participants", "--event", "local", str(path)) for path in (first, second)]
+    assert [r.stdout.strip().splitlines()[-1] for r in runs] == [
+        "created=2 updated=0 duplicates=0 errors=1",
+        "created=1 updated=1 duplicates=1 errors=0",
+    ], [r.stderr for r in runs]
