@@ -9,8 +9,10 @@ from events.access import OrganizationScopedAdmin
 from participants import import_admin, importing
 from participants.exports import ParticipantResource
 from participants.forms import ParticipantAdminForm
-from participants.models import ImportJob, ImportRowError, Participant
+from participants.models import ImportJob, Participant
 from participants.tokens import normalize_token
+
+FIRST_ERRORS_SHOWN = 50
 
 
 @admin.register(Participant)
@@ -51,22 +53,6 @@ class ParticipantAdmin(ExportMixin, OrganizationScopedAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
-class ImportRowErrorInline(admin.TabularInline):
-    model = ImportRowError
-    extra = 0
-    fields = ["row", "column", "code", "message", "value"]
-    readonly_fields = fields
-    can_delete = False
-    max_num = 0
-    # A 100k-row file with every row broken must not render 100k rows: the CSV has them all.
-    per_page = 50
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        first_ids = list(queryset.order_by("row", "id").values_list("id", flat=True)[: self.per_page])
-        return queryset.filter(id__in=first_ids)
-
-
 @admin.register(ImportJob)
 class ImportJobAdmin(OrganizationScopedAdmin):
     change_form_template = "admin/participants/importjob/change_form.html"
@@ -83,7 +69,6 @@ class ImportJobAdmin(OrganizationScopedAdmin):
     ]
     list_filter = ["status", ("event", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["event"]
-    inlines = [ImportRowErrorInline]
     actions = ["retry_failed"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -116,7 +101,12 @@ class ImportJobAdmin(OrganizationScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)
-        extra_context = {**(extra_context or {}), "job_state": import_admin.job_state(job) if job else None}
+        extra_context = {
+            **(extra_context or {}),
+            "job_state": import_admin.job_state(job) if job else None,
+            # The first errors on the page; all of them in the CSV (a file can have 100k).
+            "first_errors": job.row_errors.order_by("row", "id")[:FIRST_ERRORS_SHOWN] if job else [],
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description="Retry selected failed imports")

@@ -65,7 +65,7 @@ def test_confirm_runs_the_job_and_the_job_page_reports_it(organiser, django_capt
     assert (state["status"], state["progress"], state["created"], state["errors"], state["total"]) == ("completed", 100, 2, 1, 3)
     assert state["durationSeconds"] is not None
     page = client.get(response.url).content.decode()
-    assert "import-progress-bar" in page and "Download errors" in page
+    assert "import-progress-bar" in page and "Download errors" in page and "import-job-errors" in page
     assert Participant.objects.filter(event=event, email_status="pending").count() == 2
 
 
