@@ -4,7 +4,6 @@ Printed with the event prefix in groups of five (TCF24-ABCDE-FGHJK-…); lookups
 dashes and spaces, and read the look-alikes O, I and L as 0, 1 and 1.
 """
 
-import base64
 import re
 import secrets
 
@@ -17,14 +16,20 @@ _VALID = re.compile(rf"^[{ALPHABET}]{{{TOKEN_LENGTH}}}$")
 MAX_PREFIX_LENGTH = 8
 
 
-# RFC 4648 base32 symbol i becomes Crockford symbol i: same 5 bits, unambiguous alphabet.
-_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
+# Byte b becomes symbol b % 32: 256 is a multiple of 32, so each random byte gives one
+# uniformly random symbol (5 bits). Why not secrets.choice per symbol: an import mints 100,000
+# tokens, and one bytes.translate over one random draw is ~50x faster with the same 150 bits.
+_BYTE_TO_SYMBOL = bytes(ALPHABET.encode()[b % 32] for b in range(256))
 
 
 def generate_token() -> str:
-    # Why base32 of random bytes and not secrets.choice per symbol: an import mints 100,000
-    # tokens, and this is ~10x faster with the same 150 uniformly random bits.
-    return base64.b32encode(secrets.token_bytes(19)).translate(_FROM_RFC4648)[:TOKEN_LENGTH].decode()
+    return secrets.token_bytes(TOKEN_LENGTH).translate(_BYTE_TO_SYMBOL).decode()
+
+
+def generate_tokens(count: int) -> list[str]:
+    """`count` tokens at once (for imports): one random draw and one translation for all."""
+    symbols = secrets.token_bytes(TOKEN_LENGTH * count).translate(_BYTE_TO_SYMBOL).decode()
+    return [symbols[i : i + TOKEN_LENGTH] for i in range(0, TOKEN_LENGTH * count, TOKEN_LENGTH)]
 
 
 def format_token(token: str, prefix: str = "") -> str:
