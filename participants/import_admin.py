@@ -34,6 +34,12 @@ def _context(request, title: str, **extra) -> dict:
     return {**admin.site.each_context(request), "title": title, "opts": ImportJob._meta, **extra}
 
 
+def _sign_staged(request, staged: str, event: Event, filename: str, send_tickets: bool) -> str:
+    """What confirm needs, signed so the browser can carry it but not change it."""
+    payload = {"staged": staged, "event": event.pk, "filename": filename, "send_tickets": send_tickets, "user": request.user.pk}
+    return signing.dumps(payload, salt=STAGED_SALT)
+
+
 def upload(request):
     if not _may_import(request.user):
         raise PermissionDenied
@@ -48,16 +54,7 @@ def upload(request):
             importing.discard_staged(staged)
             form.add_error("file", f"{exc.message} ({exc.code})")
         else:
-            key = signing.dumps(
-                {
-                    "staged": staged,
-                    "event": event.pk,
-                    "filename": upload_file.name,
-                    "send_tickets": form.cleaned_data["send_tickets"],
-                    "user": request.user.pk,
-                },
-                salt=STAGED_SALT,
-            )
+            key = _sign_staged(request, staged, event, upload_file.name, form.cleaned_data["send_tickets"])
             return render(
                 request,
                 "admin/participants/import_preview.html",

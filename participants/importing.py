@@ -514,10 +514,12 @@ def run_import(*, job_id: int, on_progress: Callable[[ImportJob], None] | None =
     except JobTakenOver:
         logger.info("import job %s: another worker took over", job_id)
         return None
-    except ImportFileRejected as exc:
-        # The file passed the checks at upload; only a changed or lost file gets here.
+    except (ImportFileRejected, FileNotFoundError) as exc:
+        # The file passed the checks at upload; only a changed or lost file gets here, and
+        # retrying cannot help. Any other error leaves the job running for the sweeper to retry.
+        reason = exc.message if isinstance(exc, ImportFileRejected) else "The uploaded file is missing from storage."
         with transaction.atomic():
-            _mark_failed(ImportJob.objects.select_for_update().get(pk=job_id), exc.message)
+            _mark_failed(ImportJob.objects.select_for_update().get(pk=job_id), reason)
         return ImportJob.objects.get(pk=job_id)
 
 

@@ -111,3 +111,11 @@ def test_bulk_replay_changes_nothing(event):
     body = client.post(url(event, bulk=True), {"participants": items}, format="json").json()
     assert (body["created"], body["updated"], body["duplicates"]) == ([], [], [{"index": 0, "email": "a@example.com"}])
     assert Participant.objects.count() == 1
+
+
+def test_bulk_refuses_more_than_1000_items(event):
+    items = [{"name": f"Person {i}", "email": f"p{i}@example.com"} for i in range(1001)]
+    response = client_for(event).post(url(event, bulk=True), {"participants": items}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert not Participant.objects.exists()

@@ -261,3 +261,36 @@ def test_send_tickets_hands_new_participants_to_the_ticket_emails_hook_after_com
     for callback in callbacks:
         callback()
     assert calls == [[Participant.objects.get(email="a@example.com").pk]]
+
+
+def test_a_job_that_keeps_failing_is_marked_failed_and_can_be_retried(event, tmp_path, django_capture_on_commit_callbacks):
+    from participants.importing import MAX_ATTEMPTS, retry_import
+
+    job = start_import(
+        event=event,
+        path=write_csv(tmp_path / "a.csv", [["name", "email"], ["Kim A", "a@example.com"]]),
+        filename="a.csv",
+        enqueue=False,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(status="running", attempts=MAX_ATTEMPTS)
+    assert run_import(job_id=job.pk) is None
+    job.refresh_from_db()
+    assert (job.status, job.failure_reason) == ("failed", f"Gave up after {MAX_ATTEMPTS} attempts; see the worker logs.")
+    with django_capture_on_commit_callbacks(execute=True):
+        retry_import(job=job)
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.attempts) == ("completed", 1, 1)
+
+
+def test_a_lost_file_fails_the_job_with_a_reason(event, tmp_path):
+    job = start_import(
+        event=event,
+        path=write_csv(tmp_path / "a.csv", [["name", "email"], ["Kim A", "a@example.com"]]),
+        filename="a.csv",
+        enqueue=False,
+    )
+    job.file.storage.delete(job.file.name)
+    run_import(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.failure_reason) == ("failed", "The uploaded file is missing from storage.")
+    assert not Participant.objects.filter(event=event).exists()
