@@ -6,12 +6,15 @@ nothing), start the job, and serve its live progress (JSON) and its error report
 
 import csv
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from events.access import can_edit_organization, editable_organization_ids
@@ -40,10 +43,33 @@ def _sign_staged(request, staged: str, event: Event, filename: str, send_tickets
     return signing.dumps(payload, salt=STAGED_SALT)
 
 
+class UploadSizeLimit(FileUploadHandler):
+    """Stops reading an upload as soon as it passes IMPORT_MAX_FILE_BYTES, before it fills a disk."""
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > settings.IMPORT_MAX_FILE_BYTES:
+            self.request.import_upload_too_large = True
+            raise StopUpload(connection_reset=False)  # the rest of the body is read and discarded
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+@csrf_exempt  # only so the size limit is installed before the body is read; csrf_protect follows
 def upload(request):
+    request.upload_handlers.insert(0, UploadSizeLimit(request))
+    return _upload(request)
+
+
+@csrf_protect
+def _upload(request):
     if not _may_import(request.user):
         raise PermissionDenied
     form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if getattr(request, "import_upload_too_large", False):
+        limit = settings.IMPORT_MAX_FILE_BYTES
+        form.add_error("file", f"The file is larger than the limit of {limit / 1024 / 1024:.0f} MB. (file_too_large)")
     if request.method == "POST" and form.is_valid():
         event, upload_file = form.cleaned_data["event"], form.cleaned_data["file"]
         staged = importing.stage_upload(uploaded_file=upload_file)

@@ -162,3 +162,30 @@ def test_participant_admin_form_uses_the_shared_validators(organiser):
     assert response.status_code == 302
     person = Participant.objects.get(event=event)
     assert (person.name, person.email, person.phone) == ("Kim Minsu", "kim@example.com", "+821012345678")
+
+
+def test_an_oversize_upload_is_cut_off_while_it_arrives(organiser, settings):
+    event, client = organiser
+    settings.IMPORT_MAX_FILE_BYTES = 10_000
+    body = "name,email\n" + "".join(f"Person {i},p{i}@example.com\n" for i in range(2000))
+    response = upload(client, event, body=body)
+    assert response.status_code == 200
+    assert "larger than the limit" in response.content.decode()
+    assert not ImportJob.objects.exists()
+    assert (
+        not list((settings.MEDIA_ROOT / "imports" / "staging").glob("*"))
+        if (settings.MEDIA_ROOT / "imports" / "staging").exists()
+        else True
+    )
+
+
+def test_upload_still_requires_a_csrf_token(organiser):
+    event, _ = organiser
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(UserFactory(is_superuser=True))
+    response = strict.post(
+        reverse("admin:participants_importjob_upload"), {"event": event.pk, "file": SimpleUploadedFile("a.csv", b"name,email\n")}
+    )
+    assert response.status_code == 403
