@@ -49,6 +49,7 @@ from participants.validation import FieldError, ValidationContext, clean_partici
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+SKIP_HEARTBEAT_ROWS = 50_000
 UPDATABLE_TEXT_FIELDS = ("phone", "organization", "department", "position", "region", "external_id")
 
 
@@ -503,6 +504,9 @@ def run_import(*, job_id: int, on_progress: Callable[[ImportJob], None] | None =
                 # duplicates are recognised exactly as in an uninterrupted run.
                 for index, row in enumerate(classify_rows(parsed, context=context)):
                     if index < rows_done:
+                        if index % SKIP_HEARTBEAT_ROWS == SKIP_HEARTBEAT_ROWS - 1:
+                            # Re-reading 400k rows takes a while: stay visibly alive for the sweeper.
+                            ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
                         continue
                     batch.append(row)
                     if len(batch) >= settings.IMPORT_CHUNK_ROWS:
