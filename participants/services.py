@@ -8,6 +8,7 @@ from config.errors import DomainError
 from events.models import Event
 from integrations.outbox import Topic, publish
 from participants.models import Participant
+from participants.upsert import RowToWrite, write_participants
 from participants.validation import FieldError, ValidationContext, clean_participant
 
 MAX_BULK_ITEMS = 1000
@@ -90,8 +91,6 @@ def register_participants(*, event: Event, items: list[dict]) -> BulkResult:
     skipped; a later item with an email seen earlier is a duplicate; the rest are written in one
     transaction (existing emails are updated, never created twice).
     """
-    from participants.importing import RowToWrite, write_participants
-
     if len(items) > MAX_BULK_ITEMS:
         raise InvalidParticipant(f"At most {MAX_BULK_ITEMS} participants per request.", code="too_many_items")
     context = ValidationContext.for_event(event)
