@@ -56,6 +56,7 @@ class ParticipantAdmin(ExportMixin, OrganizationScopedAdmin):
 @admin.register(ImportJob)
 class ImportJobAdmin(OrganizationScopedAdmin):
     change_form_template = "admin/participants/importjob/change_form.html"
+    change_list_template = "admin/participants/importjob/change_list.html"
     list_display = [
         "original_filename",
         "event",

@@ -189,3 +189,9 @@ def test_upload_still_requires_a_csrf_token(organiser):
         reverse("admin:participants_importjob_upload"), {"event": event.pk, "file": SimpleUploadedFile("a.csv", b"name,email\n")}
     )
     assert response.status_code == 403
+
+
+def test_import_jobs_list_links_to_the_upload_page(organiser):
+    _, client = organiser
+    page = client.get(reverse("admin:participants_importjob_changelist")).content.decode()
+    assert reverse("admin:participants_importjob_upload") in page
