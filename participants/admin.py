@@ -105,6 +105,11 @@ class ImportJobAdmin(OrganizationScopedAdmin):
         extra_context = {
             **(extra_context or {}),
             "job_state": import_admin.job_state(job) if job else None,
+            "title": f"Import job: {job.original_filename}" if job else None,
+            # Every field is the job's own record: nothing here to save.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
             # The first errors on the page; all of them in the CSV (a file can have 100k).
             "first_errors": job.row_errors.order_by("row", "id")[:FIRST_ERRORS_SHOWN] if job else [],
         }
