@@ -176,6 +176,21 @@ DJANGO_GUID = {
     "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
 }
 
+# --- Participant import ---------------------------------------------------------------
+IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=500_000)
+# XLSX is a zip: refuse archives that would inflate past this, or any member inflating more than the ratio.
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=1024 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO = env.int("IMPORT_MAX_COMPRESSION_RATIO", default=200)
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=2000)
+IMPORT_STALE_AFTER_SECONDS = env.int("IMPORT_STALE_AFTER_SECONDS", default=120)
+# Imports may run on their own queue (and workers) so a 500k-row file never delays emails or webhooks.
+IMPORT_TASK_QUEUE = env.str("IMPORT_TASK_QUEUE", default="") or None
+CELERY_BEAT_SCHEDULE["participants.sweep_stale_import_jobs"] = {
+    "task": "participants.tasks.sweep_stale_import_jobs",
+    "schedule": 60.0,
+}
+
 # --- Email ----------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))

@@ -1,14 +1,26 @@
 """Organiser admin for participants and import jobs."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import path
+from import_export.admin import ExportMixin
+from import_export.formats import base_formats
 
 from events.access import OrganizationScopedAdmin
-from participants.models import ImportJob, ImportRowError, Participant
+from participants import import_admin, importing
+from participants.exports import ParticipantResource
+from participants.forms import ParticipantAdminForm
+from participants.models import ImportJob, Participant
 from participants.tokens import normalize_token
+
+FIRST_ERRORS_SHOWN = 50
 
 
 @admin.register(Participant)
-class ParticipantAdmin(OrganizationScopedAdmin):
+class ParticipantAdmin(ExportMixin, OrganizationScopedAdmin):
+    form = ParticipantAdminForm
+    resource_classes = [ParticipantResource]
+    formats = [base_formats.CSV, base_formats.XLSX]
+    import_export_change_list_template = "admin/participants/participant/change_list.html"
     list_display = ["name", "email", "event", "status", "email_status", "organization", "created_at"]
     list_filter = [("event", admin.RelatedOnlyFieldListFilter), "status", "email_status", "region"]
     search_fields = ["name", "email", "token", "external_id", "organization"]
@@ -16,6 +28,7 @@ class ParticipantAdmin(OrganizationScopedAdmin):
     readonly_fields = [
         "public_id",
         "token",
+        "import_job",
         "email_status",
         "email_attempts",
         "email_last_error",
@@ -26,6 +39,12 @@ class ParticipantAdmin(OrganizationScopedAdmin):
     list_per_page = 100
     show_full_result_count = False  # COUNT(*) over 100k rows on every page is not worth it
 
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).select_related("event")
+
     def get_search_results(self, request, queryset, search_term):
         # A printed ticket (TCF24-ABCDE-…) finds its participant exactly.
         token = normalize_token(search_term)
@@ -34,17 +53,10 @@ class ParticipantAdmin(OrganizationScopedAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
-class ImportRowErrorInline(admin.TabularInline):
-    model = ImportRowError
-    extra = 0
-    fields = ["row", "column", "code", "message", "value"]
-    readonly_fields = fields
-    can_delete = False
-    max_num = 0
-
-
 @admin.register(ImportJob)
 class ImportJobAdmin(OrganizationScopedAdmin):
+    change_form_template = "admin/participants/importjob/change_form.html"
+    change_list_template = "admin/participants/importjob/change_list.html"
     list_display = [
         "original_filename",
         "event",
@@ -58,10 +70,56 @@ class ImportJobAdmin(OrganizationScopedAdmin):
     ]
     list_filter = ["status", ("event", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["event"]
-    inlines = [ImportRowErrorInline]
+    actions = ["retry_failed"]
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
     def has_add_permission(self, request, obj=None):
-        return False
+        return False  # imports start from the upload page, which previews first
+
+    def get_urls(self):
+        own = [
+            path("upload/", self.admin_site.admin_view(import_admin.upload), name="participants_importjob_upload"),
+            path("upload/confirm/", self.admin_site.admin_view(import_admin.confirm), name="participants_importjob_confirm"),
+            path(
+                "<int:pk>/progress/",
+                self.admin_site.admin_view(lambda r, pk: import_admin.progress(r, pk, self)),
+                name="participants_importjob_progress",
+            ),
+            path(
+                "<int:pk>/errors.csv",
+                self.admin_site.admin_view(lambda r, pk: import_admin.errors_csv(r, pk, self)),
+                name="participants_importjob_errors",
+            ),
+            path(
+                "<int:pk>/retry/",
+                self.admin_site.admin_view(lambda r, pk: import_admin.retry(r, pk, self)),
+                name="participants_importjob_retry",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "job_state": import_admin.job_state(job) if job else None,
+            "title": f"Import job: {job.original_filename}" if job else None,
+            # Every field is the job's own record: nothing here to save.
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            # The first errors on the page; all of them in the CSV (a file can have 100k).
+            "first_errors": job.row_errors.order_by("row", "id")[:FIRST_ERRORS_SHOWN] if job else [],
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Retry selected failed imports")
+    def retry_failed(self, request, queryset):
+        retried = 0
+        for job in queryset.filter(status=ImportJob.Status.FAILED):
+            if self.has_change_permission(request, job):
+                importing.retry_import(job=job)
+                retried += 1
+        self.message_user(request, f"{retried} import(s) queued again.", messages.SUCCESS if retried else messages.WARNING)

@@ -42,6 +42,11 @@ class Participant(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REGISTERED)
     token = models.CharField(max_length=30, unique=True, default=generate_token, editable=False)
     metadata = models.JSONField(default=dict, blank=True)
+    # Which import created this participant: the audit trail, and how "send tickets" finds
+    # exactly the participants an import added.
+    import_job = models.ForeignKey(
+        "participants.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="created_participants"
+    )
 
     email_status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.UNSENT)
     email_attempts = models.PositiveSmallIntegerField(default=0)
@@ -110,6 +115,7 @@ class ImportJob(models.Model):
     duplicate_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     failure_reason = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker started or resumed the job.")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

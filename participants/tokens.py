@@ -16,8 +16,20 @@ _VALID = re.compile(rf"^[{ALPHABET}]{{{TOKEN_LENGTH}}}$")
 MAX_PREFIX_LENGTH = 8
 
 
+# Byte b becomes symbol b % 32: 256 is a multiple of 32, so each random byte gives one
+# uniformly random symbol (5 bits). Why not secrets.choice per symbol: an import mints 100,000
+# tokens, and one bytes.translate over one random draw is ~50x faster with the same 150 bits.
+_BYTE_TO_SYMBOL = bytes(ALPHABET.encode()[b % 32] for b in range(256))
+
+
 def generate_token() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(TOKEN_LENGTH))
+    return secrets.token_bytes(TOKEN_LENGTH).translate(_BYTE_TO_SYMBOL).decode()
+
+
+def generate_tokens(count: int) -> list[str]:
+    """`count` tokens at once (for imports): one random draw and one translation for all."""
+    symbols = secrets.token_bytes(TOKEN_LENGTH * count).translate(_BYTE_TO_SYMBOL).decode()
+    return [symbols[i : i + TOKEN_LENGTH] for i in range(0, TOKEN_LENGTH * count, TOKEN_LENGTH)]
 
 
 def format_token(token: str, prefix: str = "") -> str:

@@ -1,0 +1,89 @@
+"""Admin forms for participants: the import upload, and the participant form on the shared validators."""
+
+from django import forms
+from django.conf import settings
+
+from events.access import editable_organization_ids
+from events.models import Event
+from participants import validation
+from participants.models import Participant
+
+
+class ImportUploadForm(forms.Form):
+    event = forms.ModelChoiceField(queryset=Event.objects.none())
+    file = forms.FileField(help_text="CSV (UTF-8 or CP949; comma, semicolon or tab) or XLSX, up to the configured size.")
+    send_tickets = forms.BooleanField(
+        required=False, label="Send tickets", help_text="Email each new participant their ticket after the import."
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        events = Event.objects.select_related("organization").order_by("-starts_at")
+        if not user.is_superuser:
+            events = events.filter(organization_id__in=editable_organization_ids(user))
+        self.fields["event"].queryset = events
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_FILE_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB."
+            )
+        return upload
+
+
+class ImportConfirmForm(forms.Form):
+    staged = forms.CharField(widget=forms.HiddenInput)
+
+
+class ParticipantAdminForm(forms.ModelForm):
+    """The admin's participant form validates with the same field validators as imports and the API."""
+
+    class Meta:
+        model = Participant
+        fields = [
+            "event",
+            "external_id",
+            "name",
+            "email",
+            "phone",
+            "organization",
+            "department",
+            "position",
+            "birth_date",
+            "region",
+            "status",
+            "metadata",
+        ]
+
+    def _event(self):
+        return self.cleaned_data.get("event") or getattr(self.instance, "event", None)
+
+    def _run(self, name, cleaner):
+        try:
+            return cleaner(self.cleaned_data.get(name))
+        except validation.FieldInvalid as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+
+    def clean_name(self):
+        return self._run("name", validation.clean_name)
+
+    def clean_email(self):
+        return self._run("email", validation.clean_email)
+
+    def clean(self):
+        cleaned = super().clean()
+        event = self._event()
+        if event is not None:
+            context = validation.ValidationContext.for_event(event)
+            for name, cleaner in (
+                ("phone", lambda v: validation.clean_phone(v, region=context.phone_region)),
+                ("birth_date", lambda v: validation.clean_birth_date(v, reference_date=context.reference_date)),
+            ):
+                if name in cleaned:
+                    try:
+                        cleaned[name] = cleaner(cleaned[name])
+                    except validation.FieldInvalid as exc:
+                        self.add_error(name, forms.ValidationError(exc.message, code=exc.code))
+        return cleaned
