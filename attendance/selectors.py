@@ -82,13 +82,14 @@ class SyncCursor:
         return cls(updated_at, pk)
 
 
-def gate_sync_page(*, event: Event, cursor: str | None, page_size: int = SYNC_PAGE_SIZE) -> dict:
+def gate_sync_page(*, event: Event, cursor: str | None, page_size: int | None = None) -> dict:
     """One page of participants changed after `cursor` (all of them from the start when None).
 
     Keyset pagination on the (event, updated_at, id) index: every page costs the same however
     deep into 100,000 participants it is. `nextCursor` is always returned; a client keeps the
     last one to ask later for what changed since.
     """
+    page_size = page_size or SYNC_PAGE_SIZE
     position = SyncCursor.decode(cursor) if cursor else None
     with connection.cursor() as db:
         sql = f"SELECT id, updated_at, public_id, token, name, status FROM {Participant._meta.db_table} WHERE event_id = %s"  # noqa: S608
