@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -241,11 +242,18 @@ def _outbox_payload(*, device: Device, scan: ScanInput, scan_id: uuid.UUID, dire
 
 # --- storage --------------------------------------------------------------------------------
 
-_INSERT_COLUMNS = (
-    "scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, method, direction, result, "
-    "reason, location, device_info, request_fingerprint, response_status, response_body"
-)
-_INSERT_VALUES = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s::jsonb)"
+# One INSERT … SELECT FROM unnest(arrays): a batch of 1000 scans is one statement with 16
+# parameters (arrays), which psycopg sends far faster than 16,000 separate placeholders.
+_INSERT_SCANS = f"""
+INSERT INTO {_SCAN} (scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, method, direction,
+                     result, reason, location, device_info, request_fingerprint, response_status, response_body)
+SELECT scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, method, direction,
+       result, reason, location::jsonb, device_info::jsonb, request_fingerprint, response_status, response_body::jsonb
+FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
+            %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::smallint[], %s::text[])
+  AS rows(scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, method, direction,
+          result, reason, location, device_info, request_fingerprint, response_status, response_body)
+"""  # noqa: S608 - table name from the model, values are parameters
 
 
 def _as_json(value) -> str | None:
@@ -273,14 +281,13 @@ def _scan_row(*, device, scan, scan_id, participant, gate, received_at, directio
     )
 
 
-def _insert_scans(cursor, rows: list[tuple]) -> None:
-    # One multi-row INSERT: a batch of 1000 scans is one round trip, not a thousand.
-    for start in range(0, len(rows), MAX_BATCH_SIZE):
-        chunk = rows[start : start + MAX_BATCH_SIZE]
-        cursor.execute(
-            f"INSERT INTO {_SCAN} ({_INSERT_COLUMNS}) VALUES " + ", ".join([_INSERT_VALUES] * len(chunk)),  # noqa: S608
-            [value for row in chunk for value in row],
-        )
+def _insert_scans(rows: list[tuple]) -> None:
+    if not rows:
+        return
+    # Server-side binding on the same connection and transaction: Django's psycopg cursor binds
+    # client-side, quoting every array element in Python, which cost more than the insert.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_INSERT_SCANS, [list(column) for column in zip(*rows, strict=True)])
 
 
 def _stored_verdict(cursor, scan_id: uuid.UUID) -> tuple[str, int, dict] | None:
@@ -436,7 +443,7 @@ def _record_one(*, device: Device, scan: ScanInput) -> ScanOutcome:
             body=body,
             reason=refusal,
         )
-        _insert_scans(cursor, [row])
+        _insert_scans([row])
         if refusal is None:
             publish(
                 topic=Topic.ATTENDANCE_RECORDED,
@@ -549,7 +556,7 @@ def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
                     _outbox_payload(device=device, scan=scan, scan_id=scan.scan_id, direction=direction, participant=participant)
                 )
             _classify(outcome, status, body, scan.scan_id)
-        _insert_scans(cursor, rows)
+        _insert_scans(rows)
         publish_many(topic=Topic.ATTENDANCE_RECORDED, event_id=event.pk, organization_id=event.organization_id, payloads=payloads)
     return outcome
 

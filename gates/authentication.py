@@ -45,9 +45,11 @@ class DeviceApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         if not key or len(key) > MAX_KEY_LENGTH or not key.isascii():
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        device = Device.objects.select_related("event").filter(key_hash=hash_api_key(key)).first()
-        if device is None:
-            raise exceptions.AuthenticationFailed("Invalid API key.")
+        try:
+            # order_by(): no ORDER BY (Device's default ordering would join and sort for nothing).
+            device = Device.objects.select_related("event").order_by().get(key_hash=hash_api_key(key))
+        except Device.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Invalid API key.") from None
         if not device.is_active or device.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API key has been revoked.")
         now = timezone.now()

@@ -63,13 +63,7 @@ class RecordBatchView(GateDeviceView):
     def post(self, request):
         envelope = s.BatchSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
-        scans, invalid = [], []
-        for index, item in enumerate(envelope.validated_data["scans"]):
-            serializer = s.BatchScanSerializer(data=item)
-            if serializer.is_valid():
-                scans.append(serializer.to_scan_input())
-            else:
-                invalid.append(s.invalid_item(index, item, serializer.errors))
+        scans, invalid = s.parse_batch_items(envelope.validated_data["scans"])
         outcome = services.record_batch(device=request.auth, scans=scans)
         outcome.failed[:0] = invalid
         return Response(outcome.as_body(), status=status.HTTP_200_OK)
