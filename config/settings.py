@@ -197,6 +197,8 @@ SPECTACULAR_SETTINGS = {
 # Device API keys are checked with a keyed hash (HMAC-SHA256), not a password hasher.
 API_KEY_HASH_SECRET = env.str("API_KEY_HASH_SECRET", default=SECRET_KEY)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+# Single check-ins commit durably (WAL flushed) unless this is false: see README "Check-in".
+CHECKIN_SYNCHRONOUS_COMMIT = env.bool("CHECKIN_SYNCHRONOUS_COMMIT", default=True)
 # bench/checkin only: routes its bare baseline view. Never set in a deployment.
 GATEHOUSE_BENCH_VIEWS = env.bool("GATEHOUSE_BENCH_VIEWS", default=False)
 

@@ -1,12 +1,19 @@
 """Gate-device authentication for DRF: `Authorization: Api-Key <key>` or `X-Api-Key: <key>`.
 
 One indexed lookup by the key's HMAC (gates.api_keys), with the device's event joined in, so
-the check-in path needs no further query to know the event and its rules. A device is not a
-user: gate endpoints accept devices only (see IsGateDevice), and device keys reach nothing else.
+the check-in path needs no further query to know the event and its rules. The answer is kept
+in this process for GATE_DEVICE_CACHE_SECONDS (default 5): a busy gate then pays no query at
+all for authentication, and a revoked key — or a change to the event's check-in rules — takes
+effect on every server within that many seconds. (In-process on purpose: a Redis call here
+would make Redis an outage point of check-in.) A device is not a user: gate endpoints accept
+devices only (see IsGateDevice), and device keys reach nothing else.
 """
 
+import threading
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
@@ -18,6 +25,32 @@ from gates.models import Device
 # per scan (the admin only needs "seen a minute ago", not every request).
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 MAX_KEY_LENGTH = 200
+CACHE_MAX_ENTRIES = 4096
+
+_cache: dict[str, tuple[float, Device]] = {}
+_cache_lock = threading.Lock()
+
+
+def _cached_device(key_hash: str) -> Device | None:
+    ttl = getattr(settings, "GATE_DEVICE_CACHE_SECONDS", 5)
+    now = time.monotonic()
+    hit = _cache.get(key_hash)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    # order_by(): no ORDER BY (Device's default ordering would join and sort for nothing).
+    device = Device.objects.select_related("event").order_by().filter(key_hash=key_hash).first()
+    if device is not None and ttl > 0:
+        with _cache_lock:
+            if len(_cache) >= CACHE_MAX_ENTRIES:
+                _cache.clear()
+            _cache[key_hash] = (now + ttl, device)
+    return device
+
+
+def forget_cached_devices() -> None:
+    """Drop what this process remembers (tests; a shell after revoking many keys)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 class DevicePrincipal:
@@ -45,11 +78,9 @@ class DeviceApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         if not key or len(key) > MAX_KEY_LENGTH or not key.isascii():
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        try:
-            # order_by(): no ORDER BY (Device's default ordering would join and sort for nothing).
-            device = Device.objects.select_related("event").order_by().get(key_hash=hash_api_key(key))
-        except Device.DoesNotExist:
-            raise exceptions.AuthenticationFailed("Invalid API key.") from None
+        device = _cached_device(hash_api_key(key))
+        if device is None:
+            raise exceptions.AuthenticationFailed("Invalid API key.")
         if not device.is_active or device.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API key has been revoked.")
         now = timezone.now()

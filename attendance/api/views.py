@@ -35,9 +35,7 @@ class RecordScanView(GateDeviceView):
         summary="Record one scan (check-in or exit)",
     )
     def post(self, request):
-        serializer = s.ScanSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        scan = serializer.to_scan_input()
+        scan = s.parse_scan(request.data)
         outcome = services.record_scan(
             device=request.auth,
             participant_id=scan.participant_id,

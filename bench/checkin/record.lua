@@ -2,7 +2,7 @@
 -- Env: BENCH_PATH (URL path), BENCH_KEY (device API key), BENCH_IDS (file of participant ids,
 -- one per line), BENCH_GATES (comma-separated gate codes), BENCH_THREADS (wrk -t),
 -- BENCH_MODE "distinct" (each request a participant never scanned before) or "repeat"
--- (participants cycled over and over: duplicates / already checked in).
+-- (participants cycled over and over: duplicates / already checked in); BENCH_RUN (8 hex digits).
 
 local threads = {}
 
@@ -24,6 +24,7 @@ function init(args)
     gates[#gates + 1] = code
   end
   counter = 0
+  run = os.getenv("BENCH_RUN")  -- 8 hex digits, new for every wrk run: scanIds never repeat
   wrk.method = "POST"
   wrk.path = os.getenv("BENCH_PATH")
   wrk.headers["Content-Type"] = "application/json"
@@ -34,7 +35,7 @@ function request()
   counter = counter + 1
   local index = ((counter - 1) * nthreads + tid) % #ids + 1
   local gate = gates[(counter % #gates) + 1]
-  local scan_id = string.format("%08x-0000-4000-8000-%012x", tid + 1, counter + math.random(0, 2 ^ 30) * 65536)
+  local scan_id = string.format("%s-%04x-4000-8000-%012x", run, tid, counter)
   local body = string.format(
     '{"participantId":"%s","gateId":"%s","timestamp":"%s","method":"qr_scan","scanId":"%s"}',
     ids[index], gate, os.date("!%Y-%m-%dT%H:%M:%S+00:00"), scan_id

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from gates.authentication import forget_cached_devices
 from gates.models import Gate
 from tests.factories import DeviceFactory, EventFactory, GateFactory, ParticipantFactory
 
@@ -54,3 +55,11 @@ def api(client, device):
             return client.get(path, params, headers=self.headers)
 
     return DeviceClient()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_device_cache():
+    """Each test starts with no device remembered by gates.authentication."""
+    forget_cached_devices()
+    yield
+    forget_cached_devices()

@@ -1,11 +1,13 @@
 """Gate-device API keys: who may call the gate API."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from gates import services
+from gates.authentication import forget_cached_devices
 from gates.models import Device
 from tests.factories import DeviceFactory, EventFactory, UserFactory
 
@@ -45,6 +47,15 @@ def test_revoked_key_is_refused(client, device):
     assert "revoked" in response.json()["error"]["message"]
 
 
+def test_key_revoked_while_in_use_is_refused_once_the_cache_window_has_passed(client, device, settings):
+    settings.GATE_DEVICE_CACHE_SECONDS = 0.2
+    url, headers = SYNC.format(slug=device.event.slug), {"X-Api-Key": device.plain_key}
+    assert client.get(url, headers=headers).status_code == 200
+    services.revoke_device(device=device)
+    time.sleep(0.3)
+    assert client.get(url, headers=headers).status_code == 401
+
+
 def test_key_of_one_event_cannot_touch_another_event(client, device):
     other = EventFactory(slug="other-event")
     response = client.get(SYNC.format(slug=other.slug), headers={"X-Api-Key": device.plain_key})
@@ -68,6 +79,7 @@ def test_last_seen_is_recorded_and_written_at_most_once_a_minute(client, device)
     client.get(SYNC.format(slug=device.event.slug), headers=headers)
     assert Device.objects.get(pk=device.pk).last_seen_at == first_seen
     Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now() - timedelta(minutes=2))
+    forget_cached_devices()  # as another server process would see it
     client.get(SYNC.format(slug=device.event.slug), headers=headers)
     assert Device.objects.get(pk=device.pk).last_seen_at > first_seen
 
