@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from attendance.models import Scan
@@ -288,6 +289,9 @@ _INSERT_SCAN = _INSERT_SCANS.split("SELECT")[0] + "VALUES (" + ", ".join(["%s"] 
 def _insert_scans(rows: list[tuple], *, cursor: psycopg.Cursor | None = None) -> None:
     if not rows:
         return
+    if connection.vendor != "postgresql":
+        _insert_scans_portably(rows)
+        return
     if cursor is None:
         # Server-side binding on the same connection and transaction: Django's psycopg cursor
         # binds client-side, quoting every array element in Python, which cost more than the insert.
@@ -300,9 +304,41 @@ def _insert_scans(rows: list[tuple], *, cursor: psycopg.Cursor | None = None) ->
         cursor.execute(_INSERT_SCANS, [list(column) for column in zip(*rows, strict=True)])
 
 
-def _stored_verdict(cursor, scan_id: uuid.UUID) -> tuple[str, int, dict] | None:
-    cursor.execute(f"SELECT request_fingerprint, response_status, response_body FROM {_SCAN} WHERE scan_id = %s", [scan_id])  # noqa: S608
-    row = cursor.fetchone()
+_ROW_FIELDS = [
+    "scan_id",
+    "event_id",
+    "participant_id",
+    "gate_id",
+    "device_id",
+    "scanned_at",
+    "received_at",
+    "method",
+    "direction",
+    "result",
+    "reason",
+    "location",
+    "device_info",
+    "request_fingerprint",
+    "response_status",
+    "response_body",
+]
+_JSON_FIELDS = {"location", "device_info", "response_body"}
+
+
+def _insert_scans_portably(rows: list[tuple]) -> None:
+    """The embedded (SQLite) mode: the same rows through the ORM."""
+    Scan.objects.bulk_create(
+        [
+            Scan(
+                **{name: _loaded(value) if name in _JSON_FIELDS else value for name, value in zip(_ROW_FIELDS, row, strict=True)}
+            )
+            for row in rows
+        ]
+    )
+
+
+def _stored_verdict(scan_id: uuid.UUID) -> tuple[str, int, dict] | None:
+    row = Scan.objects.filter(scan_id=scan_id).values_list("request_fingerprint", "response_status", "response_body").first()
     return None if row is None else (row[0], row[1], _loaded(row[2]))
 
 
@@ -334,16 +370,23 @@ def _participant_condition(scan: ScanInput) -> tuple[str, list] | None:
     return " AND ".join(conditions), params
 
 
-def _history(cursor, participant_ids: list[int]) -> dict[int, list[_Accepted]]:
+def _history(participant_ids: list[int], *, cursor: psycopg.Cursor | None = None) -> dict[int, list[_Accepted]]:
+    """Accepted scans of these participants (the caller holds their locks)."""
     history: dict[int, list[_Accepted]] = {pid: [] for pid in participant_ids}
     if not participant_ids:
         return history
-    cursor.execute(
-        f"SELECT participant_id, gate_id, direction, scanned_at FROM {_SCAN} "  # noqa: S608
-        "WHERE participant_id = ANY(%s) AND result = 'accepted'",
-        [participant_ids],
-    )
-    for participant_id, gate_id, direction, scanned_at in cursor.fetchall():
+    if cursor is None:
+        rows = Scan.objects.filter(participant_id__in=participant_ids, result=Scan.Result.ACCEPTED).values_list(
+            "participant_id", "gate_id", "direction", "scanned_at"
+        )
+    else:
+        cursor.execute(
+            f"SELECT participant_id, gate_id, direction, scanned_at FROM {_SCAN} "  # noqa: S608
+            "WHERE participant_id = ANY(%s) AND result = 'accepted'",
+            [participant_ids],
+        )
+        rows = cursor.fetchall()
+    for participant_id, gate_id, direction, scanned_at in rows:
         history[participant_id].append(_Accepted(gate_id, direction, scanned_at))
     return history
 
@@ -387,8 +430,7 @@ def record_scan(
         # A concurrent request stored the same scanId first: answer as a replay of it.
         if scan.scan_id is None:
             raise
-        with connection.cursor() as cursor:
-            stored = _stored_verdict(cursor, scan.scan_id)
+        stored = _stored_verdict(scan.scan_id)
         if stored is None:
             raise
         outcome = _replay(scan, scan.scan_id, stored)
@@ -400,6 +442,17 @@ def record_scan(
 def _record_one(*, device: Device, scan: ScanInput) -> ScanOutcome:
     scan_id = scan.scan_id or uuid.uuid4()
     event = device.event
+    if connection.vendor != "postgresql":
+        # Embedded mode (SQLite): IMMEDIATE transactions serialise writers, the ORM does the rest.
+        with transaction.atomic():
+            participant, gate, stored = _lock_portably(event=event, scan=scan, scan_id=scan_id)
+            if stored is not None:
+                return _replay(scan, scan_id, stored)
+            history = _history([participant.id])[participant.id] if participant else []
+            return _decide_and_store(
+                device=device, scan=scan, scan_id=scan_id, participant=participant, gate=gate, history=history
+            )
+
     # Pipeline mode: statements whose results are not needed yet travel together, so a
     # check-in costs four round trips (BEGIN+lock, history, scan+outbox inserts, COMMIT)
     # instead of seven; under CPU contention every round trip is a wake-up to wait for.
@@ -414,66 +467,89 @@ def _record_one(*, device: Device, scan: ScanInput) -> ScanOutcome:
             # flush, so a Postgres crash may lose the last fraction of a second of acknowledged
             # scans — never half of one, and never the scan without its outbox row.
             cursor.execute("SELECT set_config('synchronous_commit', 'off', true)")
-        participant = gate = None
-        stored = None
-        found = _participant_condition(scan)
-        if found is not None:
-            where, params = found
-            # Lock the participant (and nothing else) for the decision; the gate and a stored
-            # verdict for this scanId come along in the same round trip.
-            cursor.execute(
-                f"SELECT p.id, p.public_id, p.status, p.name, g.id, g.code, g.direction, g.is_active, "  # noqa: S608
-                f"s.request_fingerprint, s.response_status, s.response_body "
-                f"FROM {_PARTICIPANT} p "
-                f"LEFT JOIN {_GATE} g ON g.event_id = p.event_id AND g.code = %s "
-                f"LEFT JOIN {_SCAN} s ON s.scan_id = %s "
-                f"WHERE p.event_id = %s AND {where} FOR UPDATE OF p",
-                [scan.gate_code, scan_id, event.pk, *params],
-            )
-            row = cursor.fetchone()
-            if row is not None:
-                participant = _ParticipantRow(*row[0:4])
-                gate = _GateRow(*row[4:8]) if row[4] is not None else None
-                stored = (row[8], row[9], _loaded(row[10])) if row[8] is not None else None
-        if participant is None:
-            # Rare path: nobody to lock; still find the gate and a stored verdict for the audit row.
-            stored = _stored_verdict(cursor, scan_id) if scan.scan_id else None
-            cursor.execute(
-                f"SELECT id, code, direction, is_active FROM {_GATE} WHERE event_id = %s AND code = %s",  # noqa: S608
-                [event.pk, scan.gate_code],
-            )
-            gate_row = cursor.fetchone()
-            gate = _GateRow(*gate_row) if gate_row else None
+        participant, gate, stored = _lock(cursor, event=event, scan=scan, scan_id=scan_id)
         if stored is not None:
             return _replay(scan, scan_id, stored)
-
         # A fresh statement after the lock: it sees every scan committed by whoever held it before.
-        history = _history(cursor, [participant.id])[participant.id] if participant else []
-        refusal, direction = _decide(device=device, scan=scan, gate=gate, participant=participant, history=history)
-        status, result, body = _answer(
-            scan=scan, scan_id=scan_id, refusal=refusal, direction=direction, gate_code=scan.gate_code, participant=participant
+        history = _history([participant.id], cursor=cursor)[participant.id] if participant else []
+        return _decide_and_store(
+            device=device, scan=scan, scan_id=scan_id, participant=participant, gate=gate, history=history, cursor=cursor
         )
-        row = _scan_row(
-            device=device,
-            scan=scan,
-            scan_id=scan_id,
-            participant=participant,
-            gate=gate,
-            received_at=timezone.now(),
-            direction=direction,
-            result=result,
-            status=status,
-            body=body,
-            reason=refusal,
+
+
+def _lock(cursor: psycopg.Cursor, *, event, scan: ScanInput, scan_id: uuid.UUID):
+    """(participant, gate, stored verdict), the participant row locked — one round trip on Postgres."""
+    participant = gate = stored = None
+    found = _participant_condition(scan)
+    if found is not None:
+        where, params = found
+        # Lock the participant (and nothing else) for the decision; the gate and a stored
+        # verdict for this scanId come along in the same statement.
+        cursor.execute(
+            f"SELECT p.id, p.public_id, p.status, p.name, g.id, g.code, g.direction, g.is_active, "  # noqa: S608
+            f"s.request_fingerprint, s.response_status, s.response_body "
+            f"FROM {_PARTICIPANT} p "
+            f"LEFT JOIN {_GATE} g ON g.event_id = p.event_id AND g.code = %s "
+            f"LEFT JOIN {_SCAN} s ON s.scan_id = %s "
+            f"WHERE p.event_id = %s AND {where} FOR UPDATE OF p",
+            [scan.gate_code, scan_id, event.pk, *params],
         )
-        _insert_scans([row], cursor=cursor)
-        if refusal is None:
-            publish(
-                topic=Topic.ATTENDANCE_RECORDED,
-                event_id=event.pk,
-                organization_id=event.organization_id,
-                payload=_outbox_payload(device=device, scan=scan, scan_id=scan_id, direction=direction, participant=participant),
-            )
+        row = cursor.fetchone()
+        if row is not None:
+            participant = _ParticipantRow(*row[0:4])
+            gate = _GateRow(*row[4:8]) if row[4] is not None else None
+            stored = (row[8], row[9], _loaded(row[10])) if row[8] is not None else None
+            return participant, gate, stored
+    # Rare path: nobody to lock; still find the gate and a stored verdict for the audit row.
+    return None, _gate(event, scan.gate_code), _stored_verdict(scan_id) if scan.scan_id else None
+
+
+def _lock_portably(*, event, scan: ScanInput, scan_id: uuid.UUID):
+    participant = None
+    filters: dict = {"event": event}
+    if scan.participant_id is not None:
+        filters["public_id"] = scan.participant_id
+    token = normalize_token(scan.token) if scan.token is not None else None
+    if scan.token is not None:
+        filters["token"] = token
+    if scan.token is None or token is not None:
+        row = Participant.objects.select_for_update().filter(**filters).values_list("id", "public_id", "status", "name").first()
+        participant = _ParticipantRow(*row) if row else None
+    return participant, _gate(event, scan.gate_code), _stored_verdict(scan_id) if scan.scan_id else None
+
+
+def _gate(event, code: str) -> _GateRow | None:
+    row = Gate.objects.filter(event=event, code=code).values_list("id", "code", "direction", "is_active").first()
+    return _GateRow(*row) if row else None
+
+
+def _decide_and_store(*, device, scan, scan_id, participant, gate, history, cursor=None) -> ScanOutcome:
+    event = device.event
+    refusal, direction = _decide(device=device, scan=scan, gate=gate, participant=participant, history=history)
+    status, result, body = _answer(
+        scan=scan, scan_id=scan_id, refusal=refusal, direction=direction, gate_code=scan.gate_code, participant=participant
+    )
+    row = _scan_row(
+        device=device,
+        scan=scan,
+        scan_id=scan_id,
+        participant=participant,
+        gate=gate,
+        received_at=timezone.now(),
+        direction=direction,
+        result=result,
+        status=status,
+        body=body,
+        reason=refusal,
+    )
+    _insert_scans([row], cursor=cursor)
+    if refusal is None:
+        publish(
+            topic=Topic.ATTENDANCE_RECORDED,
+            event_id=event.pk,
+            organization_id=event.organization_id,
+            payload=_outbox_payload(device=device, scan=scan, scan_id=scan_id, direction=direction, participant=participant),
+        )
     return ScanOutcome(scan_id=scan_id, status=status, body=body)
 
 
@@ -510,30 +586,32 @@ def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
     ordered = sorted(scans, key=lambda s: s.scanned_at)  # stable: equal times keep the sent order
     outcome = BatchOutcome()
     rows, payloads = [], []
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT scan_id, request_fingerprint, response_status, response_body FROM {_SCAN} WHERE scan_id = ANY(%s)",  # noqa: S608
-            [[s.scan_id for s in ordered]],
-        )
-        stored = {row[0]: (row[1], row[2], _loaded(row[3])) for row in cursor.fetchall()}
-
-        cursor.execute(f"SELECT id, code, direction, is_active FROM {_GATE} WHERE event_id = %s", [event.pk])  # noqa: S608
-        gates = {row[1]: _GateRow(*row) for row in cursor.fetchall()}
-
-        public_ids = list({s.participant_id for s in ordered if s.participant_id is not None})
-        tokens = list({t for s in ordered if s.token is not None and (t := normalize_token(s.token))})
+    with transaction.atomic():
+        stored = {
+            scan_id: (fingerprint, status, _loaded(body))
+            for scan_id, fingerprint, status, body in Scan.objects.filter(scan_id__in=[s.scan_id for s in ordered]).values_list(
+                "scan_id", "request_fingerprint", "response_status", "response_body"
+            )
+        }
+        gates = {
+            row[1]: _GateRow(*row)
+            for row in Gate.objects.filter(event=event).order_by().values_list("id", "code", "direction", "is_active")
+        }
+        public_ids = {s.participant_id for s in ordered if s.participant_id is not None}
+        tokens = {t for s in ordered if s.token is not None and (t := normalize_token(s.token))}
         # Locked in id order, so two batches sharing participants cannot deadlock.
-        cursor.execute(
-            f"SELECT id, public_id, status, name, token FROM {_PARTICIPANT} "  # noqa: S608
-            "WHERE event_id = %s AND (public_id = ANY(%s) OR token = ANY(%s)) ORDER BY id FOR UPDATE",
-            [event.pk, public_ids, tokens],
+        locked = (
+            Participant.objects.select_for_update()
+            .filter(Q(public_id__in=public_ids) | Q(token__in=tokens), event=event)
+            .order_by("id")
+            .values_list("id", "public_id", "status", "name", "token")
         )
         by_public_id, by_token = {}, {}
-        for pid, public_id, status, name, token in cursor.fetchall():
+        for pid, public_id, status, name, token in locked:
             participant = _ParticipantRow(pid, public_id, status, name)
             by_public_id[public_id] = participant
             by_token[token] = participant
-        history = _history(cursor, [p.id for p in by_public_id.values()])
+        history = _history([p.id for p in by_public_id.values()])
 
         received_at = timezone.now()
         for scan in ordered:

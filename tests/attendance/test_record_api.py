@@ -282,3 +282,11 @@ def test_location_and_device_info_are_stored(api, participant, gate):
     scan = Scan.objects.get(scan_id=body["scanId"])
     assert scan.location == {"lat": 37.51, "lng": 127.06}
     assert scan.device_info == {"model": "Galaxy Tab S9"}
+
+
+def test_relaxed_commit_mode_still_records_scan_and_outbox_row_together(api, participant, gate, settings):
+    settings.CHECKIN_SYNCHRONOUS_COMMIT = False
+    body = scan_body(participant, gate)
+    assert api.post(RECORD, body).status_code == 201
+    assert Scan.objects.filter(scan_id=body["scanId"], result="accepted").exists()
+    assert OutboxEvent.objects.filter(payload__scanId=body["scanId"]).count() == 1
