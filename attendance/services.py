@@ -454,37 +454,40 @@ def _record_one(*, device: Device, scan: ScanInput) -> ScanOutcome:
             )
 
     # Pipeline mode: statements whose results are not needed yet travel together, so a
-    # check-in costs four round trips (BEGIN+lock, history, scan+outbox inserts, COMMIT)
+    # check-in costs three round trips (BEGIN+lock+history, scan+outbox inserts, COMMIT)
     # instead of seven; under CPU contention every round trip is a wake-up to wait for.
     with (
         transaction.atomic(),
         connection.wrap_database_errors,
         connection.connection.pipeline(),
         psycopg.Cursor(connection.connection) as cursor,
+        psycopg.Cursor(connection.connection) as history_cursor,
     ):
         if not settings.CHECKIN_SYNCHRONOUS_COMMIT:
             # Opt-in trade (see README, Benchmarks → Check-in): COMMIT returns before the WAL
             # flush, so a Postgres crash may lose the last fraction of a second of acknowledged
             # scans — never half of one, and never the scan without its outbox row.
             cursor.execute("SELECT set_config('synchronous_commit', 'off', true)")
-        participant, gate, stored = _lock(cursor, event=event, scan=scan, scan_id=scan_id)
+        participant, gate, stored, history = _lock(cursor, history_cursor, event=event, scan=scan, scan_id=scan_id)
         if stored is not None:
             return _replay(scan, scan_id, stored)
-        # A fresh statement after the lock: it sees every scan committed by whoever held it before.
-        history = _history([participant.id], cursor=cursor)[participant.id] if participant else []
         return _decide_and_store(
             device=device, scan=scan, scan_id=scan_id, participant=participant, gate=gate, history=history, cursor=cursor
         )
 
 
-def _lock(cursor: psycopg.Cursor, *, event, scan: ScanInput, scan_id: uuid.UUID):
-    """(participant, gate, stored verdict), the participant row locked — one round trip on Postgres."""
-    participant = gate = stored = None
+def _lock(cursor: psycopg.Cursor, history_cursor: psycopg.Cursor, *, event, scan: ScanInput, scan_id: uuid.UUID):
+    """(participant, gate, stored verdict, accepted history), the participant row locked.
+
+    The history query is sent in the same flight but is its own statement: Postgres runs it
+    after the lock is granted, with a fresh snapshot (READ COMMITTED), so it sees every scan
+    committed by whoever held the lock before. (In the locking statement itself it would not.)
+    """
     found = _participant_condition(scan)
     if found is not None:
         where, params = found
-        # Lock the participant (and nothing else) for the decision; the gate and a stored
-        # verdict for this scanId come along in the same statement.
+        # Lock the participant (and nothing else); the gate and a stored verdict for this scanId
+        # come along in the same statement.
         cursor.execute(
             f"SELECT p.id, p.public_id, p.status, p.name, g.id, g.code, g.direction, g.is_active, "  # noqa: S608
             f"s.request_fingerprint, s.response_status, s.response_body "
@@ -494,14 +497,21 @@ def _lock(cursor: psycopg.Cursor, *, event, scan: ScanInput, scan_id: uuid.UUID)
             f"WHERE p.event_id = %s AND {where} FOR UPDATE OF p",
             [scan.gate_code, scan_id, event.pk, *params],
         )
+        history_cursor.execute(
+            f"SELECT s.gate_id, s.direction, s.scanned_at FROM {_SCAN} s "  # noqa: S608
+            f"JOIN {_PARTICIPANT} p ON p.id = s.participant_id "
+            f"WHERE p.event_id = %s AND {where} AND s.result = 'accepted'",
+            [event.pk, *params],
+        )
         row = cursor.fetchone()
+        history = [_Accepted(*accepted) for accepted in history_cursor.fetchall()]
         if row is not None:
             participant = _ParticipantRow(*row[0:4])
             gate = _GateRow(*row[4:8]) if row[4] is not None else None
             stored = (row[8], row[9], _loaded(row[10])) if row[8] is not None else None
-            return participant, gate, stored
+            return participant, gate, stored, history
     # Rare path: nobody to lock; still find the gate and a stored verdict for the audit row.
-    return None, _gate(event, scan.gate_code), _stored_verdict(scan_id) if scan.scan_id else None
+    return None, _gate(event, scan.gate_code), _stored_verdict(scan_id) if scan.scan_id else None, []
 
 
 def _lock_portably(*, event, scan: ScanInput, scan_id: uuid.UUID):
