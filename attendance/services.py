@@ -13,6 +13,7 @@ is measurable there. The rules themselves are plain Python in `_decide()`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -74,6 +75,10 @@ class ScanInput:
     direction: str | None = None
     location: dict | None = None
     device_info: dict | None = None
+
+    @functools.cached_property
+    def fingerprint_value(self) -> str:
+        return self.fingerprint()
 
     def fingerprint(self) -> str:
         """What identifies the request behind a scanId: the same id with another body is a conflict."""
@@ -277,7 +282,7 @@ def _scan_row(*, device, scan, scan_id, participant, gate, received_at, directio
         reason or "",
         _as_json(scan.location),
         _as_json(scan.device_info),
-        scan.fingerprint(),
+        scan.fingerprint_value,
         status,
         _as_json(body),
     )
@@ -348,7 +353,7 @@ def _loaded(value):
 
 def _replay(scan: ScanInput, scan_id: uuid.UUID, stored: tuple[str, int, dict]) -> ScanOutcome:
     fingerprint, status, body = stored
-    if fingerprint != scan.fingerprint():
+    if fingerprint != scan.fingerprint_value:
         raise IdempotencyConflict(
             "This scanId was already used for a different scan.", details={"scanId": str(scan_id), "field": "scanId"}
         )
@@ -660,7 +665,7 @@ def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
                     reason=refusal,
                 )
             )
-            stored[scan.scan_id] = (scan.fingerprint(), status, body)
+            stored[scan.scan_id] = (scan.fingerprint_value, status, body)
             if refusal is None:
                 past.append(_Accepted(gate.id, direction, scan.scanned_at))
                 payloads.append(
