@@ -6,9 +6,10 @@ nothing new; the participant row is locked for the decision, so of any number of
 scans of one participant exactly the rules' number is accepted; an accepted scan writes its
 `attendance.recorded` outbox row in the same transaction. Nothing here calls Redis.
 
-Why raw SQL for the reads and the insert: this is the hottest path of the product (benchmarked
-in bench/checkin); the statements are few, fixed and parameterised, and each ORM layer skipped
-is measurable there. The rules themselves are plain Python in `_decide()`.
+Why raw SQL (psycopg, pipeline mode) on Postgres: this is the hottest path of the product
+(benchmarked in bench/checkin); the statements are few, fixed and parameterised, and each
+round trip and ORM layer skipped is measurable there. Other databases (the embedded SQLite
+mode) take the same steps through the ORM. The rules themselves are plain Python in `_decide()`.
 """
 
 from __future__ import annotations
@@ -288,7 +289,11 @@ def _scan_row(*, device, scan, scan_id, participant, gate, received_at, directio
     )
 
 
-_INSERT_SCAN = _INSERT_SCANS.split("SELECT")[0] + "VALUES (" + ", ".join(["%s"] * 16) + ")"
+_INSERT_SCAN = f"""
+INSERT INTO {_SCAN} (scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, method, direction,
+                     result, reason, location, device_info, request_fingerprint, response_status, response_body)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""  # noqa: S608 - table name from the model, values are parameters
 
 
 def _insert_scans(rows: list[tuple], *, cursor: psycopg.Cursor | None = None) -> None:
@@ -375,22 +380,14 @@ def _participant_condition(scan: ScanInput) -> tuple[str, list] | None:
     return " AND ".join(conditions), params
 
 
-def _history(participant_ids: list[int], *, cursor: psycopg.Cursor | None = None) -> dict[int, list[_Accepted]]:
+def _history(participant_ids: list[int]) -> dict[int, list[_Accepted]]:
     """Accepted scans of these participants (the caller holds their locks)."""
     history: dict[int, list[_Accepted]] = {pid: [] for pid in participant_ids}
     if not participant_ids:
         return history
-    if cursor is None:
-        rows = Scan.objects.filter(participant_id__in=participant_ids, result=Scan.Result.ACCEPTED).values_list(
-            "participant_id", "gate_id", "direction", "scanned_at"
-        )
-    else:
-        cursor.execute(
-            f"SELECT participant_id, gate_id, direction, scanned_at FROM {_SCAN} "  # noqa: S608
-            "WHERE participant_id = ANY(%s) AND result = 'accepted'",
-            [participant_ids],
-        )
-        rows = cursor.fetchall()
+    rows = Scan.objects.filter(participant_id__in=participant_ids, result=Scan.Result.ACCEPTED).values_list(
+        "participant_id", "gate_id", "direction", "scanned_at"
+    )
     for participant_id, gate_id, direction, scanned_at in rows:
         history[participant_id].append(_Accepted(gate_id, direction, scanned_at))
     return history
