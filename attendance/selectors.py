@@ -87,7 +87,9 @@ def gate_sync_page(*, event: Event, cursor: str | None, page_size: int | None = 
 
     Keyset pagination on the (event, updated_at, id) index: every page costs the same however
     deep into 100,000 participants it is. `nextCursor` is always returned; a client keeps the
-    last one to ask later for what changed since.
+    last one to ask later for what changed since. Known limit: updated_at is set when a write
+    starts, so a row committed after a later-stamped row was synced can be skipped until it
+    changes again; a full sync (no cursor) always sees everything.
     """
     page_size = page_size or SYNC_PAGE_SIZE
     position = SyncCursor.decode(cursor) if cursor else None
