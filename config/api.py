@@ -1,6 +1,7 @@
 """API-wide plumbing: every error leaves the API in one shape, {"error": {code, message, details}}."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -29,6 +30,11 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_body(), status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):
+        # DRF reads JSON bodies through HttpRequest.body, which enforces DATA_UPLOAD_MAX_MEMORY_SIZE.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = error_body("payload_too_large", f"The request body is larger than {limit} bytes.", {"limit": limit})
+        return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

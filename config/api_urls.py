@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns: list = [
     path("", include("participants.api.urls")),
+    path("", include("attendance.api.urls")),
 ]

@@ -256,6 +256,12 @@ SPECTACULAR_SETTINGS = {
 # Device API keys are checked with a keyed hash (HMAC-SHA256), not a password hasher.
 API_KEY_HASH_SECRET = env.str("API_KEY_HASH_SECRET", default=SECRET_KEY)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+# How long a web process trusts a device key it has checked (revocation delay; no Redis on check-in).
+GATE_DEVICE_CACHE_SECONDS = env.float("GATE_DEVICE_CACHE_SECONDS", default=5.0)
+# Single check-ins commit durably (WAL flushed) unless this is false: see README "Check-in".
+CHECKIN_SYNCHRONOUS_COMMIT = env.bool("CHECKIN_SYNCHRONOUS_COMMIT", default=True)
+# bench/checkin only: routes its bare baseline view. Never set in a deployment.
+GATEHOUSE_BENCH_VIEWS = env.bool("GATEHOUSE_BENCH_VIEWS", default=False)
 
 # --- Logging --------------------------------------------------------------------------
 # Every line carries the request id (django-guid, passed on to Celery tasks) and goes through

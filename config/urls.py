@@ -1,5 +1,6 @@
 """Top-level URL map: admin, API v1, OpenAPI, health probes, metrics."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -16,3 +17,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
 ]
+
+if settings.GATEHOUSE_BENCH_VIEWS:  # the benchmark's baseline (bench/checkin), never in a deployment
+    from bench.checkin.bare_view import bare_json
+
+    urlpatterns.append(path("bench/bare-json", bare_json))

@@ -7,9 +7,13 @@ sweep picks up anything a lost kick left behind. This module imports no app of o
 app may import it.
 """
 
+import json
+
+import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.dispatch import Signal
+from django.utils import timezone
 
 outbox_committed = Signal()
 
@@ -51,3 +55,32 @@ def publish(*, topic: str, event_id: int, organization_id: int, payload: dict) -
     row = OutboxEvent.objects.create(topic=topic, event_id=event_id, organization_id=organization_id, payload=payload)
     transaction.on_commit(lambda: outbox_committed.send(sender=OutboxEvent, outbox_id=row.pk))
     return row
+
+
+def publish_many(*, topic: str, event_id: int, organization_id: int, payloads: list[dict]) -> int:
+    """`publish()` for many domain events of one event (batch check-ins): same guarantees, one INSERT.
+
+    On Postgres the rows go in as one array parameter (ids follow the list's order, which is
+    the per-event delivery order); the ORM's bulk insert quotes every value in Python and cost
+    a third of a 1000-scan batch.
+    """
+    if not payloads:
+        return 0
+    if connection.vendor == "postgresql":
+        encoded = [json.dumps(payload, cls=DjangoJSONEncoder) for payload in payloads]
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(
+                f"INSERT INTO {OutboxEvent._meta.db_table} "  # noqa: S608 - table name from the model
+                "(event_id, organization_id, topic, payload, created_at, attempts, last_error) "
+                "SELECT %s, %s, %s, payload::jsonb, %s, 0, '' FROM unnest(%s::text[]) WITH ORDINALITY AS rows(payload, n) "
+                "ORDER BY n RETURNING id",
+                [event_id, organization_id, str(topic), timezone.now(), encoded],
+            )
+            last_id = max(row[0] for row in cursor.fetchall())
+    else:
+        rows = OutboxEvent.objects.bulk_create(
+            [OutboxEvent(topic=topic, event_id=event_id, organization_id=organization_id, payload=p) for p in payloads]
+        )
+        last_id = rows[-1].pk
+    transaction.on_commit(lambda: outbox_committed.send(sender=OutboxEvent, outbox_id=last_id))
+    return len(payloads)

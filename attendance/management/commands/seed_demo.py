@@ -4,6 +4,7 @@ Safe to run again: an existing demo event is reused (and moved to today if it ha
 """
 
 import random
+import uuid
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
@@ -12,6 +13,7 @@ from django.utils import timezone
 from faker import Faker
 
 from attendance.models import Scan
+from attendance.services import MAX_BATCH_SIZE, ScanInput, record_batch
 from events import services as event_services
 from events.models import Event
 from gates import services as gate_services
@@ -87,6 +89,7 @@ class Command(BaseCommand):
                 )
             )
         Participant.objects.bulk_create(participants)
+        device, _key = gate_services.create_device(event=event, name="Demo tablet")
         entry_gates = [gate for gate in gates if gate.direction != Gate.Direction.EXIT]
         exit_gate = next(gate for gate in gates if gate.direction == Gate.Direction.EXIT)
         scans = []
@@ -94,41 +97,23 @@ class Command(BaseCommand):
             entered_at = event.starts_at + timedelta(seconds=rng.randrange(0, 7200))
             gate = rng.choice(entry_gates)
             method = rng.choice([Scan.Method.QR_SCAN] * 8 + [Scan.Method.BLE_AUTO, Scan.Method.MANUAL])
-            scans.append(
-                Scan(
-                    event=event,
-                    participant=participant,
-                    gate=gate,
-                    scanned_at=entered_at,
-                    method=method,
-                    direction=Scan.Direction.ENTRY,
-                    result=Scan.Result.ACCEPTED,
+            visit = [(gate, entered_at, method)]
+            if rng.random() < 0.1:  # scanned twice at the gate: a duplicate
+                visit.append((gate, entered_at + timedelta(seconds=20), method))
+            if rng.random() < 0.15:  # left again
+                visit.append((exit_gate, min(entered_at + timedelta(minutes=rng.randrange(10, 90)), now), Scan.Method.QR_SCAN))
+            scans += [
+                ScanInput(
+                    participant_id=participant.public_id,
+                    gate_code=at_gate.code,
+                    scanned_at=at,
+                    method=how,
+                    scan_id=uuid.UUID(int=rng.getrandbits(128), version=4),
                 )
-            )
-            if rng.random() < 0.1:
-                scans.append(
-                    Scan(
-                        event=event,
-                        participant=participant,
-                        gate=gate,
-                        scanned_at=entered_at + timedelta(seconds=20),
-                        method=method,
-                        direction=Scan.Direction.ENTRY,
-                        result=Scan.Result.DUPLICATE,
-                        reason="duplicate_scan",
-                    )
-                )
-            if rng.random() < 0.15:
-                scans.append(
-                    Scan(
-                        event=event,
-                        participant=participant,
-                        gate=exit_gate,
-                        scanned_at=min(entered_at + timedelta(minutes=rng.randrange(10, 90)), now),
-                        method=Scan.Method.QR_SCAN,
-                        direction=Scan.Direction.EXIT,
-                        result=Scan.Result.ACCEPTED,
-                    )
-                )
-        Scan.objects.bulk_create(scans)
+                for at_gate, at, how in visit
+            ]
+        # Through the gate API's own service, as a tablet's offline backlog would arrive.
+        scans.sort(key=lambda scan: scan.scanned_at)
+        for start in range(0, len(scans), MAX_BATCH_SIZE):
+            record_batch(device=device, scans=scans[start : start + MAX_BATCH_SIZE])
         return event

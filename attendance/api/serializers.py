@@ -1,0 +1,270 @@
+"""Gate API bodies (camelCase, as gate-management and the user app speak them): shape only."""
+
+import functools
+import json
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from attendance.models import Scan
+from attendance.services import MAX_BATCH_SIZE, ScanInput, check_batch_size
+from participants.models import Participant
+
+MAX_JSON_DETAIL_BYTES = 4096
+
+
+def _storable_text(value: str) -> str:
+    # Postgres text cannot hold lone surrogates: refuse them here rather than fail on insert.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise serializers.ValidationError("Contains characters that are not valid Unicode text.") from exc
+    return value
+
+
+def _small_storable_object(value: dict) -> dict:
+    encoded = json.dumps(value)
+    if "\\u0000" in encoded:
+        raise serializers.ValidationError("May not contain NUL characters.")
+    try:
+        size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise serializers.ValidationError("Contains characters that are not valid Unicode text.") from exc
+    if size > MAX_JSON_DETAIL_BYTES:
+        raise serializers.ValidationError(f"At most {MAX_JSON_DETAIL_BYTES} bytes of JSON.")
+    return value
+
+
+class TextField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", []).append(_storable_text)
+        super().__init__(**kwargs)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID given as a string: DRF alone would also read the integer 12345 as a UUID."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with an offset: a device's local time without one is ambiguous, so it is refused."""
+
+    default_error_messages = {"naive": "Must include a time zone offset (e.g. 2026-05-01T09:00:00+09:00)."}
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+class ScanSerializer(serializers.Serializer):
+    participantId = StrictUUIDField(required=False, help_text="The participant's public id; or send `token`.")
+    token = TextField(required=False, max_length=80, help_text="The ticket token as printed or read from the QR code.")
+    gateId = TextField(max_length=64, help_text="The gate's code, e.g. `main-entrance`.")
+    timestamp = AwareDateTimeField(help_text="Device time of the scan, with its offset.")
+    method = serializers.ChoiceField(choices=Scan.Method.choices)
+    direction = serializers.ChoiceField(
+        choices=Scan.Direction.choices, required=False, help_text="Defaults to the gate's direction."
+    )
+    location = serializers.DictField(required=False, validators=[_small_storable_object])
+    deviceInfo = serializers.DictField(required=False, validators=[_small_storable_object])
+    scanId = StrictUUIDField(required=False, help_text="Client idempotency key; a replay answers the same.")
+
+    def validate(self, attrs):
+        if "participantId" not in attrs and "token" not in attrs:
+            raise serializers.ValidationError({"participantId": ["Send participantId or token."]})
+        return attrs
+
+    def to_scan_input(self) -> ScanInput:
+        return self.scan_input(self.validated_data)
+
+    @staticmethod
+    def scan_input(data: dict) -> ScanInput:
+        return ScanInput(
+            gate_code=data["gateId"],
+            scanned_at=data["timestamp"],
+            method=data["method"],
+            participant_id=data.get("participantId"),
+            token=data.get("token"),
+            scan_id=data.get("scanId"),
+            direction=data.get("direction"),
+            location=data.get("location"),
+            device_info=data.get("deviceInfo"),
+        )
+
+
+class BatchScanSerializer(ScanSerializer):
+    scanId = StrictUUIDField(help_text="Required in a batch: it makes replaying the batch safe.")
+
+
+class BatchSerializer(serializers.Serializer):
+    """Only the envelope: each scan is validated on its own so one bad scan fails alone."""
+
+    scans = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
+
+    def validate_scans(self, value):
+        # Refused before any per-scan work, with its own code.
+        check_batch_size(len(value))
+        return value
+
+
+class BatchRequestSerializer(serializers.Serializer):
+    """The documented request (each item as BatchScanSerializer); parsing uses BatchSerializer."""
+
+    scans = BatchScanSerializer(many=True, max_length=MAX_BATCH_SIZE)
+
+
+class TokenVerifySerializer(serializers.Serializer):
+    token = TextField(max_length=80)
+
+
+# --- answers (documentation for the OpenAPI schema) -------------------------------------------
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class ScanParticipantSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=Participant.Status.choices)
+
+
+class ScanRecordSerializer(serializers.Serializer):
+    scanId = serializers.UUIDField()
+    result = serializers.ChoiceField(choices=[Scan.Result.ACCEPTED])
+    direction = serializers.ChoiceField(choices=Scan.Direction.choices)
+    method = serializers.ChoiceField(choices=Scan.Method.choices)
+    gateId = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+    participant = ScanParticipantSerializer()
+
+
+class BatchFailureSerializer(serializers.Serializer):
+    scanId = serializers.UUIDField(allow_null=True)
+    index = serializers.IntegerField(required=False, help_text="Position in the request, for scans without a valid scanId.")
+    error = ErrorDetailSerializer()
+
+
+class BatchResultSerializer(serializers.Serializer):
+    successful = ScanRecordSerializer(many=True)
+    duplicates = BatchFailureSerializer(many=True)
+    failed = BatchFailureSerializer(many=True)
+
+
+class VerifiedParticipantSerializer(ScanParticipantSerializer):
+    checkedIn = serializers.BooleanField()
+
+
+class TokenVerifyResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    participant = VerifiedParticipantSerializer()
+
+
+class SyncParticipantSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    token = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=Participant.Status.choices)
+
+
+class SyncGateSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The gate's code.")
+    name = serializers.CharField()
+    # A plain string (entry, exit or both) so its enum does not collide with a scan's direction.
+    direction = serializers.CharField(help_text="entry, exit or both")
+    isActive = serializers.BooleanField()
+
+
+class GateSyncSerializer(serializers.Serializer):
+    event = serializers.CharField()
+    publicKey = serializers.CharField(help_text="The event's Ed25519 public key, base64url without padding.")
+    participants = SyncParticipantSerializer(many=True)
+    gates = SyncGateSerializer(many=True)
+    nextCursor = serializers.CharField(help_text="Send it back as ?cursor= to get what changed after this page.")
+    hasMore = serializers.BooleanField()
+
+
+class StatsOverallSerializer(serializers.Serializer):
+    totalParticipants = serializers.IntegerField()
+    checkedIn = serializers.IntegerField()
+    inside = serializers.IntegerField()
+    rate = serializers.FloatField()
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
+class StatsGateSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
+class StatsHourSerializer(serializers.Serializer):
+    hour = serializers.DateTimeField()
+    count = serializers.IntegerField()
+
+
+class StatsSerializer(serializers.Serializer):
+    event = serializers.CharField()
+    generatedAt = serializers.DateTimeField()
+    overall = StatsOverallSerializer()
+    gates = StatsGateSerializer(many=True)
+    hourly = StatsHourSerializer(many=True)
+    methods = serializers.DictField(child=serializers.IntegerField())
+
+
+@functools.cache
+def _scan_validator() -> "ScanSerializer":
+    return ScanSerializer()
+
+
+def parse_scan(data) -> ScanInput:
+    """The body of a single record request as a ScanInput; raises ValidationError (400 invalid).
+
+    Validated by one shared ScanSerializer (validation keeps no state on the instance): a new
+    serializer per request deep-copies its fields, a measurable share of a check-in.
+    """
+    return ScanSerializer.scan_input(_scan_validator().run_validation(data))
+
+
+def parse_batch_items(items: list) -> tuple[list[ScanInput], list[dict]]:
+    """Each batch item validated alone: (valid scans, failures in the batch's `failed` shape).
+
+    One serializer instance validates every item (what ListSerializer does): building a
+    serializer per item deep-copies its fields each time, which dominated a 1000-scan batch.
+    """
+    validator = BatchScanSerializer()
+    scans, invalid = [], []
+    for index, item in enumerate(items):
+        try:
+            scans.append(validator.scan_input(validator.run_validation(item)))
+        except serializers.ValidationError as exc:
+            invalid.append(invalid_item(index, item, exc.detail))
+    return scans, invalid
+
+
+def invalid_item(index: int, item, errors: dict) -> dict:
+    """A batch item that failed validation, in the shape of the batch's `failed` list."""
+    scan_id = item.get("scanId") if isinstance(item, dict) and "scanId" not in errors else None
+    if isinstance(errors, list):
+        errors = {"non_field_errors": errors}
+    return {
+        "scanId": str(scan_id) if scan_id else None,
+        "index": index,
+        "error": {"code": "invalid", "message": "Invalid input: " + ", ".join(sorted(errors)), "details": errors},
+    }

@@ -1,0 +1,102 @@
+"""Gate API views: authenticate the device, validate the body, call one service or selector."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from attendance import selectors, services
+from attendance.api import serializers as s
+from gates.authentication import DeviceApiKeyAuthentication, IsGateDevice
+
+ERROR = OpenApiResponse(s.ErrorSerializer, description="`{error: {code, message, details}}` with a stable code.")
+AUTH_ERRORS = {401: ERROR, 403: ERROR}
+
+
+class GateDeviceView(APIView):
+    """Gate endpoints: device keys only; nothing else (no session, no throttle layers) on the path."""
+
+    authentication_classes = [DeviceApiKeyAuthentication]
+    permission_classes = [IsGateDevice]
+
+    def device_event(self, request, slug: str):
+        event = request.auth.event
+        if event.slug != slug:
+            raise PermissionDenied("This device key belongs to another event.")
+        return event
+
+
+class RecordScanView(GateDeviceView):
+    @extend_schema(
+        operation_id="attendance_record",
+        request=s.ScanSerializer,
+        responses={201: s.ScanRecordSerializer, 400: ERROR, 404: ERROR, 409: ERROR, 413: ERROR, **AUTH_ERRORS},
+        summary="Record one scan (check-in or exit)",
+    )
+    def post(self, request):
+        scan = s.parse_scan(request.data)
+        outcome = services.record_scan(
+            device=request.auth,
+            participant_id=scan.participant_id,
+            token=scan.token,
+            gate_code=scan.gate_code,
+            scanned_at=scan.scanned_at,
+            method=scan.method,
+            scan_id=scan.scan_id,
+            location=scan.location,
+            device_info=scan.device_info,
+            direction=scan.direction,
+        )
+        return Response(outcome.body, status=outcome.status)
+
+
+class RecordBatchView(GateDeviceView):
+    @extend_schema(
+        operation_id="attendance_batch",
+        request=s.BatchRequestSerializer,
+        responses={200: s.BatchResultSerializer, 400: ERROR, 413: ERROR, **AUTH_ERRORS},
+        summary="Record an offline device's scans (up to 1000), each with its own verdict",
+    )
+    def post(self, request):
+        envelope = s.BatchSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        scans, invalid = s.parse_batch_items(envelope.validated_data["scans"])
+        outcome = services.record_batch(device=request.auth, scans=scans)
+        outcome.failed[:0] = invalid
+        return Response(outcome.as_body(), status=status.HTTP_200_OK)
+
+
+class TokenVerifyView(GateDeviceView):
+    @extend_schema(
+        operation_id="tokens_verify",
+        request=s.TokenVerifySerializer,
+        responses={200: s.TokenVerifyResultSerializer, 400: ERROR, 404: ERROR, 413: ERROR, **AUTH_ERRORS},
+        summary="Who a ticket token belongs to (records nothing)",
+    )
+    def post(self, request):
+        serializer = s.TokenVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(selectors.ticket_summary(event=request.auth.event, token=serializer.validated_data["token"]))
+
+
+class GateSyncView(GateDeviceView):
+    @extend_schema(
+        operation_id="events_gate_sync",
+        parameters=[OpenApiParameter("cursor", str, description="`nextCursor` of the previous page; omit for a full sync.")],
+        responses={200: s.GateSyncSerializer, 400: ERROR, **AUTH_ERRORS},
+        summary="Participants changed since a cursor, the gates and the event's public key (offline mode)",
+    )
+    def get(self, request, slug: str):
+        event = self.device_event(request, slug)
+        return Response(selectors.gate_sync_page(event=event, cursor=request.query_params.get("cursor") or None))
+
+
+class EventStatsView(GateDeviceView):
+    @extend_schema(
+        operation_id="events_stats",
+        responses={200: s.StatsSerializer, **AUTH_ERRORS},
+        summary="Attendance snapshot: overall, per gate, per hour, per method",
+    )
+    def get(self, request, slug: str):
+        return Response(selectors.event_stats(event=self.device_event(request, slug)))

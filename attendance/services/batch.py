@@ -1,0 +1,160 @@
+"""record_batch(): an offline device's backlog, in device-time order, in a few statements."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from attendance.models import Scan
+from attendance.services.rules import (
+    AcceptedScan,
+    BatchOutcome,
+    BatchTooLarge,
+    GateRow,
+    IdempotencyConflict,
+    ParticipantRow,
+    ScanInput,
+    answer,
+    decide,
+    outbox_payload,
+)
+from attendance.services.storage import accepted_history, insert_scans, loaded_json, replay, scan_row
+from config.errors import DomainError
+from gates.models import Device, Gate
+from integrations.outbox import Topic, publish_many
+from participants.models import Participant
+from participants.tokens import normalize_token
+
+MAX_BATCH_SIZE = 1000
+
+
+def check_batch_size(count: int) -> None:
+    if count > MAX_BATCH_SIZE:
+        raise BatchTooLarge(
+            f"A batch holds at most {MAX_BATCH_SIZE} scans; this one has {count}.",
+            details={"scans": [f"at most {MAX_BATCH_SIZE}"]},
+        )
+
+
+def record_batch(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
+    """Record an offline device's scans in device-time order, each with its own verdict.
+
+    Every scan needs a scanId (the batch is the offline replay unit). Replaying a batch changes
+    nothing and answers the same. A few round trips per batch regardless of its size.
+    Raises BatchTooLarge before any work if there are more than MAX_BATCH_SIZE scans.
+    """
+    check_batch_size(len(scans))
+    if any(scan.scan_id is None for scan in scans):
+        raise DomainError("Every scan in a batch needs a scanId.", details={"scanId": ["required in a batch"]})
+    try:
+        return _record_many(device=device, scans=scans)
+    except IntegrityError:
+        # Another request stored one of these scanIds meanwhile: go again, it is now a replay.
+        return _record_many(device=device, scans=scans)
+
+
+def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
+    event = device.event
+    ordered = sorted(scans, key=lambda s: s.scanned_at)  # stable: equal times keep the sent order
+    outcome = BatchOutcome()
+    rows, payloads = [], []
+    with transaction.atomic():
+        stored = {
+            scan_id: (fingerprint, status, loaded_json(body))
+            for scan_id, fingerprint, status, body in Scan.objects.filter(scan_id__in=[s.scan_id for s in ordered]).values_list(
+                "scan_id", "request_fingerprint", "response_status", "response_body"
+            )
+        }
+        gates = {
+            row[1]: GateRow(*row)
+            for row in Gate.objects.filter(event=event).order_by().values_list("id", "code", "direction", "is_active")
+        }
+        public_ids = {s.participant_id for s in ordered if s.participant_id is not None}
+        tokens = {t for s in ordered if s.token is not None and (t := normalize_token(s.token))}
+        # Locked in id order, so two batches sharing participants cannot deadlock.
+        locked = (
+            Participant.objects.select_for_update()
+            .filter(Q(public_id__in=public_ids) | Q(token__in=tokens), event=event)
+            .order_by("id")
+            .values_list("id", "public_id", "status", "name", "token")
+        )
+        by_public_id, by_token = {}, {}
+        for pid, public_id, status, name, token in locked:
+            participant = ParticipantRow(pid, public_id, status, name)
+            by_public_id[public_id] = participant
+            by_token[token] = participant
+        history = accepted_history([p.id for p in by_public_id.values()])
+
+        received_at = timezone.now()
+        for scan in ordered:
+            if scan.scan_id in stored:
+                try:
+                    verdict = replay(scan, scan.scan_id, stored[scan.scan_id])
+                except IdempotencyConflict as conflict:
+                    outcome.failed.append({"scanId": str(scan.scan_id), "error": conflict.as_body()["error"]})
+                    continue
+                _classify(outcome, verdict.status, verdict.body, scan.scan_id)
+                continue
+            participant = _batch_participant(scan, by_public_id, by_token)
+            gate = gates.get(scan.gate_code)
+            past = history[participant.id] if participant else []
+            refusal, direction = decide(device=device, scan=scan, gate=gate, participant=participant, history=past)
+            status, result, body = answer(
+                scan=scan,
+                scan_id=scan.scan_id,
+                refusal=refusal,
+                direction=direction,
+                gate_code=scan.gate_code,
+                participant=participant,
+            )
+            rows.append(
+                scan_row(
+                    device=device,
+                    scan=scan,
+                    scan_id=scan.scan_id,
+                    participant=participant,
+                    gate=gate,
+                    received_at=received_at,
+                    direction=direction,
+                    result=result,
+                    status=status,
+                    body=body,
+                    reason=refusal,
+                )
+            )
+            stored[scan.scan_id] = (scan.fingerprint_value, status, body)
+            if refusal is None:
+                past.append(AcceptedScan(gate.id, direction, scan.scanned_at))
+                payloads.append(
+                    outbox_payload(device=device, scan=scan, scan_id=scan.scan_id, direction=direction, participant=participant)
+                )
+            _classify(outcome, status, body, scan.scan_id)
+        insert_scans(rows)
+        publish_many(topic=Topic.ATTENDANCE_RECORDED, event_id=event.pk, organization_id=event.organization_id, payloads=payloads)
+    return outcome
+
+
+def _batch_participant(scan: ScanInput, by_public_id: dict, by_token: dict) -> ParticipantRow | None:
+    found = None
+    if scan.participant_id is not None:
+        found = by_public_id.get(scan.participant_id)
+        if found is None:
+            return None
+    if scan.token is not None:
+        by_this_token = by_token.get(normalize_token(scan.token))
+        if by_this_token is None or (found is not None and by_this_token.id != found.id):
+            return None
+        found = by_this_token
+    return found
+
+
+def _classify(outcome: BatchOutcome, status: int, body: dict, scan_id: uuid.UUID) -> None:
+    if status == 201:
+        outcome.successful.append(body)
+    elif status == 409:
+        outcome.duplicates.append({"scanId": str(scan_id), "error": body["error"]})
+    else:
+        outcome.failed.append({"scanId": str(scan_id), "error": body["error"]})

@@ -1,0 +1,223 @@
+"""Check-in rules: the inputs, the verdicts and the pure decision (no database here)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from attendance.models import Scan
+from config.errors import DomainError
+from gates.models import Device, Gate
+from participants.models import Participant
+
+_GOOD_STANDING = frozenset(Participant.GOOD_STANDING)
+
+
+class ScanRejected(DomainError):
+    """A scan that was stored but not accepted; `as_body()` is exactly what was answered first."""
+
+    def __init__(self, *, status: int, body: dict) -> None:
+        error = body.get("error", {})
+        super().__init__(error.get("message", ""), code=error.get("code"), details=error.get("details"), http_status=status)
+        self.body = body
+
+    def as_body(self) -> dict:
+        return self.body
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"
+    http_status = 409
+
+
+class BatchTooLarge(DomainError):
+    code = "batch_too_large"
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    """One scan as a device sent it (already validated for shape)."""
+
+    gate_code: str
+    scanned_at: datetime
+    method: str
+    participant_id: uuid.UUID | None = None
+    token: str | None = None
+    scan_id: uuid.UUID | None = None
+    direction: str | None = None
+    location: dict | None = None
+    device_info: dict | None = None
+
+    @functools.cached_property
+    def fingerprint_value(self) -> str:
+        return self.fingerprint()
+
+    def fingerprint(self) -> str:
+        """What identifies the request behind a scanId: the same id with another body is a conflict."""
+        canonical = json.dumps(
+            [
+                str(self.participant_id) if self.participant_id else None,
+                self.token,
+                self.gate_code,
+                self.scanned_at.astimezone(UTC).isoformat(),
+                self.method,
+                self.direction,
+                self.location,
+                self.device_info,
+            ],
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    scan_id: uuid.UUID
+    status: int
+    body: dict
+    replayed: bool = False
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status == 201
+
+
+@dataclass
+class BatchOutcome:
+    successful: list[dict] = field(default_factory=list)
+    duplicates: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+
+    def as_body(self) -> dict:
+        return {"successful": self.successful, "duplicates": self.duplicates, "failed": self.failed}
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+_REFUSALS = {
+    # code: (HTTP status, stored result, message)
+    "gate_not_found": (404, Scan.Result.REJECTED, "No gate with this id in the device's event."),
+    "gate_not_allowed": (403, Scan.Result.REJECTED, "This device is bound to another gate."),
+    "gate_inactive": (400, Scan.Result.REJECTED, "This gate is not active."),
+    "direction_not_allowed": (400, Scan.Result.REJECTED, "This gate does not record scans in this direction."),
+    "outside_event_window": (400, Scan.Result.REJECTED, "The scan time is outside the event's check-in window."),
+    "participant_not_found": (404, Scan.Result.REJECTED, "No participant with this id or token in this event."),
+    "participant_inactive": (400, Scan.Result.REJECTED, "The participant is cancelled or blocked."),
+    "duplicate_scan": (409, Scan.Result.DUPLICATE, "The participant was scanned at this gate moments ago."),
+    "already_checked_in": (409, Scan.Result.DUPLICATE, "The participant is already checked in."),
+}
+
+
+@dataclass(frozen=True)
+class GateRow:
+    id: int
+    code: str
+    direction: str
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    id: int
+    public_id: uuid.UUID
+    status: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AcceptedScan:
+    """An accepted scan of a participant: what the inside/outside and duplicate rules look at."""
+
+    gate_id: int
+    direction: str
+    scanned_at: datetime
+
+
+def decide(
+    *,
+    device: Device,
+    scan: ScanInput,
+    gate: GateRow | None,
+    participant: ParticipantRow | None,
+    history: list[AcceptedScan],
+) -> tuple[str | None, str]:
+    """(refusal code or None if accepted, direction). Pure: the caller holds the participant lock."""
+    event = device.event
+    direction = scan.direction or Scan.Direction.ENTRY
+    if gate is None:
+        return "gate_not_found", direction
+    if device.gate_id is not None and device.gate_id != gate.id:
+        return "gate_not_allowed", direction
+    if not gate.is_active:
+        return "gate_inactive", direction
+    if scan.direction is None:
+        direction = _default_direction(gate, history)
+    elif gate.direction != Gate.Direction.BOTH and gate.direction != direction:
+        return "direction_not_allowed", direction
+    grace = timedelta(seconds=event.checkin_grace_seconds)
+    if not (event.starts_at - grace <= scan.scanned_at <= event.ends_at + grace):
+        return "outside_event_window", direction
+    if participant is None:
+        return "participant_not_found", direction
+    if participant.status not in _GOOD_STANDING:
+        return "participant_inactive", direction
+    window = timedelta(seconds=event.duplicate_window_seconds)
+    if any(a.gate_id == gate.id and abs(a.scanned_at - scan.scanned_at) < window for a in history):
+        return "duplicate_scan", direction
+    if direction == Scan.Direction.ENTRY and not event.allow_multiple_checkins and _is_inside(history):
+        return "already_checked_in", direction
+    return None, direction
+
+
+def _is_inside(history: list[AcceptedScan]) -> bool:
+    # The latest accepted scan (device time) says where the participant is; offline scans may
+    # arrive late, so "latest" is by scanned_at, not by arrival.
+    return bool(history) and max(history, key=lambda a: a.scanned_at).direction == Scan.Direction.ENTRY
+
+
+def _default_direction(gate: GateRow, history: list[AcceptedScan]) -> str:
+    if gate.direction == Gate.Direction.EXIT:
+        return Scan.Direction.EXIT
+    if gate.direction == Gate.Direction.BOTH and _is_inside(history):
+        return Scan.Direction.EXIT
+    return Scan.Direction.ENTRY
+
+
+def answer(
+    *, scan: ScanInput, scan_id: uuid.UUID, refusal: str | None, direction: str, gate_code: str, participant
+) -> tuple[int, str, dict]:
+    """(HTTP status, stored result, body) — the verdict exactly as the device will see it."""
+    if refusal is None:
+        body = {
+            "scanId": str(scan_id),
+            "result": Scan.Result.ACCEPTED.value,
+            "direction": direction,
+            "method": scan.method,
+            "gateId": gate_code,
+            "timestamp": scan.scanned_at.isoformat(),
+            "participant": {"id": str(participant.public_id), "name": participant.name, "status": participant.status},
+        }
+        return 201, Scan.Result.ACCEPTED.value, body
+    status, result, message = _REFUSALS[refusal]
+    details = {"scanId": str(scan_id), "result": result.value}
+    return status, result.value, {"error": {"code": refusal, "message": message, "details": details}}
+
+
+def outbox_payload(*, device: Device, scan: ScanInput, scan_id: uuid.UUID, direction: str, participant) -> dict:
+    # Identifiers only: subscribers that need a name look it up with their own access rights.
+    return {
+        "scanId": str(scan_id),
+        "eventSlug": device.event.slug,
+        "participantId": str(participant.public_id),
+        "gateId": scan.gate_code,
+        "direction": direction,
+        "method": scan.method,
+        "scannedAt": scan.scanned_at.isoformat(),
+        "result": Scan.Result.ACCEPTED.value,
+        "deviceId": device.pk,
+    }

@@ -1,0 +1,42 @@
+"""The check-in service also runs in the embedded mode (SQLite, no servers): `make run` relies on it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CHECK_IN_TWICE = """
+from django.utils import timezone
+from attendance.services import ScanRejected, record_scan
+from gates.models import Device
+from participants.models import Participant
+device = Device.objects.select_related("event").get(name="Demo tablet")
+participant = Participant.objects.filter(event=device.event, scans__isnull=True).first()
+print(record_scan(device=device, participant_id=participant.public_id, gate_code="main-entrance",
+                  scanned_at=timezone.now(), method="qr_scan").status)
+try:
+    record_scan(device=device, token=participant.token, gate_code="east-entrance", scanned_at=timezone.now(), method="manual")
+except ScanRejected as refusal:
+    print(refusal.http_status, refusal.code)
+"""
+
+
+def test_seed_demo_and_check_ins_work_on_sqlite(tmp_path):
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'embedded.sqlite3'}"
+
+    def manage(*args):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=180
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    manage("migrate", "-v0")
+    seeded = manage("seed_demo", "--participants", "60")
+    assert "scans" in seeded and " 0 scans" not in seeded
+    assert manage("shell", "-v", "0", "-c", CHECK_IN_TWICE).split() == ["201", "409", "already_checked_in"]
