@@ -138,6 +138,12 @@ CELERY_BEAT_SCHEDULE: dict = {
 OUTBOX_SINKS: list[str] = []
 # Off only in tests that drive the relay by hand.
 OUTBOX_KICK = env.bool("OUTBOX_KICK", default=True)
+# Separate queues let several deployments (or test runs) share one Redis.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_BEAT_SCHEDULE["participants.send_due_welcome_emails"] = {
+    "task": "participants.send_due_welcome_emails",
+    "schedule": env.float("TICKET_EMAIL_SWEEP_SECONDS", default=60.0),
+}
 
 # --- Email ----------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
@@ -146,6 +152,24 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gatehouse <tickets@gatehouse.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Absolute links in emails (QR page, import report) start with this.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# --- Tickets: welcome emails ----------------------------------------------------------------
+# Celery rate limit of the send task, per worker process (e.g. "10/s", "600/m"; "" for none).
+TICKET_EMAIL_RATE_LIMIT = env.str("TICKET_EMAIL_RATE_LIMIT", default="10/s") or None
+# Transient failures (4xx, connection errors) are retried after these delays: 3 retries in 24 h.
+TICKET_EMAIL_RETRY_DELAYS_SECONDS = [
+    int(s) for s in env.list("TICKET_EMAIL_RETRY_DELAYS_SECONDS", default=["300", "3600", "21600"])
+]
+TICKET_EMAIL_SEND_LEASE_SECONDS = env.int("TICKET_EMAIL_SEND_LEASE_SECONDS", default=600)
+TICKET_EMAIL_QUEUE_LEASE_SECONDS = env.int("TICKET_EMAIL_QUEUE_LEASE_SECONDS", default=3600)
+TICKET_EMAIL_SWEEP_BATCH = env.int("TICKET_EMAIL_SWEEP_BATCH", default=2000)
+TICKET_RESEND_GUARD_SECONDS = env.int("TICKET_RESEND_GUARD_SECONDS", default=600)
+TICKET_QR_CACHE_SECONDS = env.int("TICKET_QR_CACHE_SECONDS", default=7 * 24 * 3600)
+# Shared secret of the bounce endpoint (Authorization: Bearer …); unset, the endpoint refuses all.
+EMAIL_BOUNCE_SECRET = env.str("EMAIL_BOUNCE_SECRET", default="")
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -4,11 +4,12 @@ from django.contrib import admin
 
 from events.access import OrganizationScopedAdmin
 from participants.models import ImportJob, ImportRowError, Participant
+from participants.ticket_admin import TicketAdminMixin
 from participants.tokens import normalize_token
 
 
 @admin.register(Participant)
-class ParticipantAdmin(OrganizationScopedAdmin):
+class ParticipantAdmin(TicketAdminMixin, OrganizationScopedAdmin):
     list_display = ["name", "email", "event", "status", "email_status", "organization", "created_at"]
     list_filter = [("event", admin.RelatedOnlyFieldListFilter), "status", "email_status", "region"]
     search_fields = ["name", "email", "token", "external_id", "organization"]
