@@ -3,6 +3,8 @@
 import hmac
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -26,6 +28,14 @@ class BounceSecretAuthentication(BaseAuthentication):
         return "Bearer"
 
 
+class BounceSecretScheme(OpenApiAuthenticationExtension):
+    target_class = BounceSecretAuthentication
+    name = "bounceSecret"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "The shared secret EMAIL_BOUNCE_SECRET."}
+
+
 class BounceSerializer(serializers.Serializer):
     messageId = serializers.CharField(required=False, allow_blank=True, max_length=255)  # noqa: N815 - API field name
     event = serializers.SlugField(required=False, allow_blank=True, max_length=100)
@@ -42,6 +52,11 @@ class BounceView(APIView):
     authentication_classes = [BounceSecretAuthentication]
     permission_classes: list = []
 
+    @extend_schema(
+        request=BounceSerializer,
+        responses={200: inline_serializer("BounceResult", {"bounced": serializers.IntegerField()})},
+        summary="Record a bounce: the participant is marked bounced and gets no further sends.",
+    )
     def post(self, request):
         serializer = BounceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
