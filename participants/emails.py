@@ -6,8 +6,11 @@ or two quick clicks send one email, and a send whose worker died is found again 
 periodic sweep once its lease runs out.
 """
 
+import contextlib
 import logging
 import smtplib
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email.mime.image import MIMEImage
@@ -106,6 +109,55 @@ def build_welcome_email(participant: Participant, *, message_id: str | None = No
 # --- Delivery ----------------------------------------------------------------------------
 
 
+class ReusedConnection(threading.local):
+    """One open email connection per worker thread, reused for a while.
+
+    Opening an SMTP session (connect, EHLO, QUIT) cost more than sending the message itself in
+    bench/email; a long-lived session pays it once. It is dropped after an error, after
+    EMAIL_CONNECTION_REUSE_SECONDS, and when the email settings change.
+    """
+
+    connection = None
+    opened_at = 0.0
+    key: tuple = ()
+
+    def get(self):
+        key = (settings.EMAIL_BACKEND, getattr(settings, "EMAIL_HOST", ""), getattr(settings, "EMAIL_PORT", 0))
+        too_old = time.monotonic() - self.opened_at > settings.EMAIL_CONNECTION_REUSE_SECONDS
+        if self.connection is not None and (key != self.key or too_old):
+            self.discard()
+        if self.connection is None:
+            connection = get_connection(fail_silently=False)
+            connection.open()
+            self.connection, self.opened_at, self.key = connection, time.monotonic(), key
+        return self.connection
+
+    def discard(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a broken session needs no orderly goodbye
+                connection.close()
+
+
+_reused = ReusedConnection()
+
+
+def _deliver(message) -> None:
+    was_open = _reused.connection is not None
+    try:
+        try:
+            _reused.get().send_messages([message])
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            if not was_open:
+                raise
+            # The server closed our idle session: that says nothing about this message.
+            _reused.discard()
+            _reused.get().send_messages([message])
+    except Exception:
+        _reused.discard()
+        raise
+
+
 @dataclass(frozen=True)
 class SendResult:
     outcome: str  # "sent", "skipped", "retry", "failed"
@@ -165,7 +217,7 @@ def send_welcome_email(*, participant_id: int, attempt: int) -> SendResult:
     in_flight = Participant.objects.filter(pk=participant_id, email_status=EmailStatus.PENDING)
     try:
         message = build_welcome_email(participant, message_id=message_id)
-        get_connection(fail_silently=False).send_messages([message])
+        _deliver(message)
     except Exception as exc:
         is_transient, error = classify_smtp_error(exc)
         if not isinstance(exc, smtplib.SMTPException | OSError):

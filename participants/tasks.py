@@ -1,11 +1,43 @@
 """Celery entry points for tickets and notifications: small, idempotent, ids in, services do the work."""
 
 import smtplib
+import threading
+import time
 
 from celery import shared_task
+from celery.utils.time import rate
 from django.conf import settings
+from kombu.utils.limits import TokenBucket
 
 from participants import emails
+
+
+class SendRateLimiter:
+    """TICKET_EMAIL_RATE_LIMIT per worker process, shared by its threads (kombu's token bucket).
+
+    Why not the task's Celery `rate_limit`: measured here with acks_late and prefetch 1, a
+    "10/s" limit on a worker with 2 or 4 threads (or 2 prefork children) delivered 60 emails
+    in 15-35 s instead of 6 s. The same TokenBucket Celery uses, applied in the task, holds
+    the limit exactly at any concurrency.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._bucket: TokenBucket | None = None
+        self._rate: float | None = None
+
+    def wait(self) -> None:
+        per_second = rate(settings.TICKET_EMAIL_RATE_LIMIT)
+        if not per_second:
+            return
+        with self._lock:  # waiting threads queue up here, so the spacing holds across threads
+            if self._bucket is None or self._rate != per_second:
+                self._bucket, self._rate = TokenBucket(per_second, capacity=1), per_second
+            while not self._bucket.can_consume(1):
+                time.sleep(self._bucket.expected_time(1))
+
+
+send_rate_limiter = SendRateLimiter()
 
 # acks_late + reject_on_worker_lost (global settings, repeated here because losing a send
 # loses a ticket): a worker killed mid-send leaves the message to be delivered again, and the
@@ -16,10 +48,10 @@ from participants import emails
     name="participants.send_welcome_email",
     acks_late=True,
     reject_on_worker_lost=True,
-    rate_limit=settings.TICKET_EMAIL_RATE_LIMIT,
     ignore_result=True,
 )
 def send_welcome_email(participant_id: int, attempt: int) -> str:
+    send_rate_limiter.wait()
     return emails.send_welcome_email(participant_id=participant_id, attempt=attempt).outcome
 
 

@@ -31,6 +31,7 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.messages: list = []
         self.envelopes: list = []
+        self.sessions: list = []  # the client's (host, port) per accepted message
         self.rcpt_replies: collections.deque[str] = collections.deque()
         self.data_replies: collections.deque[str] = collections.deque()
         self.data_arrived = threading.Event()
@@ -52,6 +53,7 @@ class RecordingHandler:
         if self.data_replies:
             return self.data_replies.popleft()
         self.envelopes.append(envelope)
+        self.sessions.append(session.peer)
         self.messages.append(message_from_bytes(envelope.content, policy=email_policy.default))
         return "250 2.0.0 Message accepted for delivery"
 
@@ -61,6 +63,12 @@ class SmtpServer:
         self.handler = RecordingHandler()
         self.port = free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def restart(self) -> None:
+        """Stop (dropping every client session, as an idle timeout would) and listen again."""
+        self.controller.stop()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
 
     @property
     def messages(self) -> list:

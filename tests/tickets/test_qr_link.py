@@ -58,3 +58,14 @@ def test_the_link_of_a_cancelled_participant_is_not_found(client):
     participant = ParticipantFactory(status=Participant.Status.CANCELLED)
 
     assert client.get(qr_link_path(participant, kind="png")).status_code == 404
+
+
+@pytest.mark.parametrize("mask", ["0", "auto"])
+def test_the_qr_decodes_with_the_fixed_mask_and_with_the_mask_search(client, settings, mask):
+    settings.TICKET_QR_MASK = mask
+    participant = ParticipantFactory()
+
+    response = client.get(qr_link_path(participant, kind="png"))
+
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(response.content)))
+    assert verify_ticket(decoded.text, bytes(participant.event.signing_public_key)) == participant.token
