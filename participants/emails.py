@@ -11,6 +11,7 @@ import logging
 import smtplib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.mime.image import MIMEImage
@@ -201,19 +202,22 @@ def _claim(*, participant_id: int, attempt: int, message_id: str) -> bool:
     return claimed == 1
 
 
-def send_welcome_email(*, participant_id: int, attempt: int) -> SendResult:
+def send_welcome_email(*, participant_id: int, attempt: int, throttle: Callable[[], None] | None = None) -> SendResult:
     """Send one participant's welcome email, if this call wins the claim on attempt `attempt`.
 
     Idempotent: a second call with the same (participant_id, attempt) — a re-delivered task,
     a double click — finds the send already claimed and returns "skipped". Transient failures
     leave the participant pending with a later email_next_attempt_at (at most
     len(TICKET_EMAIL_RETRY_DELAYS_SECONDS) retries); permanent ones mark it failed. A bounce
-    recorded meanwhile is never overwritten.
+    recorded meanwhile is never overwritten. `throttle` (the worker's rate limiter) is called
+    after the claim, so duplicate deliveries that send nothing do not use up the rate.
     """
     message_id = make_msgid(domain=_message_id_domain())
     if not _claim(participant_id=participant_id, attempt=attempt, message_id=message_id):
         return SendResult("skipped")
     participant = Participant.objects.select_related("event").get(pk=participant_id)
+    if throttle is not None:
+        throttle()
     in_flight = Participant.objects.filter(pk=participant_id, email_status=EmailStatus.PENDING)
     try:
         message = build_welcome_email(participant, message_id=message_id)

@@ -51,8 +51,7 @@ send_rate_limiter = SendRateLimiter()
     ignore_result=True,
 )
 def send_welcome_email(participant_id: int, attempt: int) -> str:
-    send_rate_limiter.wait()
-    return emails.send_welcome_email(participant_id=participant_id, attempt=attempt).outcome
+    return emails.send_welcome_email(participant_id=participant_id, attempt=attempt, throttle=send_rate_limiter.wait).outcome
 
 
 @shared_task(name="participants.send_due_welcome_emails", acks_late=True, ignore_result=True)

@@ -77,6 +77,12 @@ def _rate(function, *, seconds: float = 1.5) -> tuple[float, list[float]]:
     return len(latencies) / (time.perf_counter() - start), latencies
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to report cost independent of load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -106,6 +112,7 @@ def main() -> int:
         DATABASE_POOL_MAX_SIZE="4",
         DJANGO_SETTINGS_MODULE="config.settings",
         LOG_LEVEL="WARNING",
+        DEBUG="false",  # as in production: no query log in the workers
     )
     import django
 
@@ -222,7 +229,7 @@ def main() -> int:
 
         Participant.objects.filter(pk__in=baseline_ids).update(email_status="pending", email_attempts=0)
         latencies = []
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for pk in baseline_ids:
             t0 = time.perf_counter()
             assert emails.send_welcome_email(participant_id=pk, attempt=0).outcome == "sent"
@@ -231,7 +238,7 @@ def main() -> int:
         rows.append(
             (
                 "base",
-                "send service in a loop, one process, no Celery",
+                f"send service in a loop, one process, no Celery, CPU {(time.process_time() - cpu_start) / len(baseline_ids) * 1000:.1f} ms/email",
                 inline_rate,
                 inline_rate / raw_rate,
                 *(_pct(latencies, q) for q in (50, 95, 99)),
@@ -300,6 +307,7 @@ def main() -> int:
             while pending.exists() and time.perf_counter() < deadline:
                 time.sleep(0.2)
             elapsed = time.perf_counter() - t0
+            worker_cpu = sum(_cpu_seconds(p.pid) for p in workers)
             stop_workers()
             sent_at = list(
                 Participant.objects.filter(pk__in=phase_ids, email_status="sent").values_list("email_sent_at", flat=True)
@@ -310,9 +318,8 @@ def main() -> int:
                 elapsed = (max(sent_at) - queued_at).total_seconds()
             rate = done / elapsed if elapsed else 0.0
             note = "" if done == len(phase_ids) else f" — cut at {args.phase_timeout:.0f}s, {done}/{len(phase_ids)} sent"
-            rows.append(
-                ("celery", f"{label}: {done} emails{note}", rate, rate / raw_rate, *(_pct(latencies, q) for q in (50, 95, 99)))
-            )
+            label = f"{label}: {done} emails, worker CPU {worker_cpu / max(done, 1) * 1000:.1f} ms/email{note}"
+            rows.append(("celery", label, rate, rate / raw_rate, *(_pct(latencies, q) for q in (50, 95, 99))))
 
         phase(f"1 worker process ({args.pool} × {args.threads})", 1, one_ids)
         phase(f"2 worker processes ({args.pool} × {args.threads} each)", 2, two_ids)
@@ -323,7 +330,10 @@ def main() -> int:
         smtp.terminate()
         smtp.wait(10)
 
-    print(f"\nEmail benchmark — {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"\nEmail benchmark — {os.cpu_count()} CPUs, load average at the end {load}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
+    )
     print("| measured | per second | ratio | p50 ms | p95 ms | p99 ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for _, label, rate, ratio, p50, p95, p99 in rows:
