@@ -1,10 +1,12 @@
 """Delivery with real Celery worker processes: double delivery, and a worker killed mid-send."""
 
+import threading
 import time
 
 import pytest
 import redis
 from django.conf import settings
+from django.db import connection
 
 from participants.models import Participant
 from participants.tasks import send_welcome_email
@@ -60,3 +62,26 @@ def test_a_worker_killed_mid_send_loses_no_email(smtp_server, celery_processes):
 
     assert [m["To"] for m in smtp_server.messages] == [participant.email]
     assert _status(participant).email_attempts == 2
+
+
+def test_two_concurrent_send_requests_for_one_ticket_queue_it_once(smtp_server, celery_processes):
+    participant = ParticipantFactory()
+    celery_processes.start_worker()
+    barrier = threading.Barrier(2)
+    results = []
+
+    def click():
+        barrier.wait()
+        results.append(queue_welcome_emails(participant_ids=[participant.pk]))
+        connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(results) == [0, 1]
+    wait_until(lambda: _status(participant).email_status == EmailStatus.SENT, message="the send")
+    time.sleep(1.0)
+    assert len(smtp_server.messages) == 1
