@@ -74,6 +74,10 @@ def verify_ticket(payload: str, public_key: bytes) -> str:
         signature = base64.b32decode(encoded + "=" * (-len(encoded) % 8))
     except binascii.Error as exc:
         raise InvalidTicket("Not a Gatehouse ticket.", details={"reason": "format"}) from exc
+    if base64.b32encode(signature).decode("ascii").rstrip("=") != encoded:
+        # The last symbol carries 3 unused bits; decoders ignore them, so without this check
+        # four different payloads would verify as the same ticket.
+        raise InvalidTicket("Not a Gatehouse ticket.", details={"reason": "format"})
     if not is_valid_signature(public_key, _signed_message(token=token, public_key=public_key), signature):
         raise InvalidTicket("The ticket's signature does not match this event.", details={"reason": "signature"})
     return token

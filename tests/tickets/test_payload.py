@@ -57,11 +57,24 @@ def test_a_ticket_with_a_changed_token_fails():
 def test_a_ticket_with_a_changed_signature_fails():
     event = _event_with_new_keys()
     payload = ticket_payload(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=event)
-    last = payload[-1]
-    tampered = payload[:-1] + ("A" if last != "A" else "B")
+    middle = len(payload) - 50
+    tampered = payload[:middle] + ("A" if payload[middle] != "A" else "B") + payload[middle + 1 :]
 
-    with pytest.raises(InvalidTicket):
+    with pytest.raises(InvalidTicket) as error:
         verify_ticket(tampered, event.signing_public_key)
+    assert error.value.details == {"reason": "signature"}
+
+
+def test_a_signature_with_its_unused_last_bits_set_is_refused():
+    event = _event_with_new_keys()
+    payload = ticket_payload(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=event)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    # The 103rd symbol holds 2 signature bits and 3 unused ones: +1 changes only unused bits.
+    same_bits = payload[:-1] + alphabet[alphabet.index(payload[-1]) + 1]
+
+    with pytest.raises(InvalidTicket) as error:
+        verify_ticket(same_bits, event.signing_public_key)
+    assert error.value.details == {"reason": "format"}
 
 
 def test_a_ticket_of_another_event_fails():
