@@ -218,7 +218,8 @@ def send_welcome_email(*, participant_id: int, attempt: int, throttle: Callable[
     participant = Participant.objects.select_related("event").get(pk=participant_id)
     if throttle is not None:
         throttle()
-    in_flight = Participant.objects.filter(pk=participant_id, email_status=EmailStatus.PENDING)
+    # Only our claim's row: a send whose lease ran out and was claimed again belongs to the new attempt.
+    in_flight = Participant.objects.filter(pk=participant_id, email_status=EmailStatus.PENDING, email_attempts=attempt + 1)
     try:
         message = build_welcome_email(participant, message_id=message_id)
         _deliver(message)
@@ -249,6 +250,26 @@ def _record_failure(in_flight, *, participant: Participant, is_transient: bool, 
     in_flight.update(email_status=EmailStatus.FAILED, email_last_error=error[:2000], email_next_attempt_at=None)
     logger.warning("welcome email to participant %s failed: %s", participant.pk, error)
     return SendResult("failed", error)
+
+
+def settle_stale_sends(*, now=None) -> int:
+    """Close pending sends that must not run again; return how many.
+
+    A participant cancelled or blocked while their email waited goes back to unsent; a send
+    whose worker was lost on its last allowed attempt is failed — so no row is swept forever.
+    """
+    now = now or timezone.now()
+    due = Participant.objects.filter(email_status=EmailStatus.PENDING, email_next_attempt_at__lte=now)
+    released = due.exclude(status__in=Participant.GOOD_STANDING).update(
+        email_status=EmailStatus.UNSENT, email_next_attempt_at=None
+    )
+    max_attempts = 1 + len(settings.TICKET_EMAIL_RETRY_DELAYS_SECONDS)
+    given_up = due.filter(email_attempts__gte=max_attempts).update(
+        email_status=EmailStatus.FAILED,
+        email_next_attempt_at=None,
+        email_last_error=f"gave up after {max_attempts} attempts (the last one was lost with its worker)",
+    )
+    return released + given_up
 
 
 def due_sends(*, now=None, limit: int = 1000) -> list[tuple[int, int]]:

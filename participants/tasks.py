@@ -61,6 +61,7 @@ def send_due_welcome_emails() -> int:
     Retries wait in the database, not in a Celery countdown: on Redis a countdown longer than
     the visibility timeout is delivered again and again.
     """
+    emails.settle_stale_sends()
     due = emails.due_sends(limit=settings.TICKET_EMAIL_SWEEP_BATCH)
     for participant_id, attempt in due:
         send_welcome_email.delay(participant_id, attempt)

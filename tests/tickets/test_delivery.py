@@ -196,3 +196,35 @@ def test_a_session_the_server_dropped_is_reopened_without_failing_the_send(smtp_
     second.refresh_from_db()
     assert second.email_status == EmailStatus.SENT
     assert len(smtp_server.messages) == 2
+
+
+def test_a_participant_cancelled_while_their_email_waits_is_released_by_the_sweep(
+    smtp_server, django_capture_on_commit_callbacks
+):
+    participant = ParticipantFactory()
+    smtp_server.handler.rcpt_replies.append("451 4.7.1 try later")
+    _queue([participant], django_capture_on_commit_callbacks)
+    Participant.objects.filter(pk=participant.pk).update(status=Participant.Status.CANCELLED)
+    _make_due(participant)
+
+    assert send_due_welcome_emails.delay().get() == 0
+
+    participant.refresh_from_db()
+    assert participant.email_status == EmailStatus.UNSENT
+    assert participant.email_next_attempt_at is None
+    assert smtp_server.messages == []
+
+
+def test_a_send_lost_with_its_worker_on_the_last_attempt_is_failed_not_swept_forever(smtp_server):
+    participant = ParticipantFactory()
+    # What a worker killed during the 4th (last allowed) attempt leaves behind.
+    Participant.objects.filter(pk=participant.pk).update(
+        email_status=EmailStatus.PENDING, email_attempts=4, email_next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert send_due_welcome_emails.delay().get() == 0
+
+    participant.refresh_from_db()
+    assert participant.email_status == EmailStatus.FAILED
+    assert "gave up after 4 attempts" in participant.email_last_error
+    assert smtp_server.messages == []
