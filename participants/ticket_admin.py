@@ -8,7 +8,7 @@ from django.contrib.admin import helpers
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from participants.tickets import participant_qr_svg, qr_link_path, queue_welcome_emails
+from participants.tickets import allow_resend, participant_qr_svg, qr_link_path, queue_welcome_emails
 
 TICKET_READONLY_FIELDS = [
     "ticket_qr",
@@ -19,7 +19,7 @@ TICKET_READONLY_FIELDS = [
 
 
 class TicketAdminMixin:
-    actions = ["send_tickets_to_selected", "send_tickets_to_unsent"]
+    actions = ["send_tickets_to_selected", "send_tickets_to_unsent", "allow_resend_to_selected"]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -53,6 +53,11 @@ class TicketAdminMixin:
         unsent = queryset.filter(email_status__in=["unsent", "failed"])
         queued = queue_welcome_emails(participant_ids=unsent.values_list("pk", flat=True))
         self.message_user(request, f"Queued {queued} ticket email(s) to participants not yet sent.", messages.SUCCESS)
+
+    @admin.action(description="Allow sending again to bounced/failed (address corrected)", permissions=["change"])
+    def allow_resend_to_selected(self, request, queryset):
+        count = allow_resend(participant_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} participant(s) can be sent their ticket again.", messages.SUCCESS)
 
     def changelist_view(self, request, extra_context=None):
         # "Everyone not yet sent" needs no selection: run it over the whole filtered list, as

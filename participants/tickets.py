@@ -209,6 +209,13 @@ def queue_welcome_emails(*, participant_ids) -> int:
     return len(ids)
 
 
+def allow_resend(*, participant_ids) -> int:
+    """Put bounced or failed participants back to unsent (e.g. after their address was fixed)."""
+    return Participant.objects.filter(
+        pk__in=list(participant_ids), email_status__in=[Participant.EmailStatus.BOUNCED, Participant.EmailStatus.FAILED]
+    ).update(email_status=Participant.EmailStatus.UNSENT, email_attempts=0, email_last_error="", email_next_attempt_at=None)
+
+
 def unsent_participant_ids(*, event: Event, include_failed: bool = True):
     statuses = [Participant.EmailStatus.UNSENT] + ([Participant.EmailStatus.FAILED] if include_failed else [])
     return Participant.objects.filter(event=event, email_status__in=statuses, status__in=Participant.GOOD_STANDING).values_list(

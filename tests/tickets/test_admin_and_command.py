@@ -114,3 +114,15 @@ def test_send_tickets_all_unsent_also_retries_failed(smtp_server, django_capture
 def test_send_tickets_for_an_unknown_event_fails():
     with pytest.raises(CommandError, match="no-such-event"):
         call_command("send_tickets", "--event", "no-such-event")
+
+
+def test_allow_sending_again_resets_a_bounced_participant(superuser_client, smtp_server, django_capture_on_commit_callbacks):
+    participant = ParticipantFactory(email_status="bounced", email_last_error="bounced: user unknown")
+    superuser_client.post(CHANGELIST, {"action": "allow_resend_to_selected", "_selected_action": [participant.pk]})
+    participant.refresh_from_db()
+    assert participant.email_status == Participant.EmailStatus.UNSENT
+
+    with django_capture_on_commit_callbacks(execute=True):
+        superuser_client.post(CHANGELIST, {"action": "send_tickets_to_selected", "_selected_action": [participant.pk]})
+
+    assert [m["To"] for m in smtp_server.messages] == [participant.email]
