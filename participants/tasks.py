@@ -45,13 +45,16 @@ send_rate_limiter = SendRateLimiter()
 
 
 @shared_task(
+    bind=True,
     name="participants.send_welcome_email",
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
 )
-def send_welcome_email(participant_id: int, attempt: int) -> str:
-    return emails.send_welcome_email(participant_id=participant_id, attempt=attempt, throttle=send_rate_limiter.wait).outcome
+def send_welcome_email(self, participant_id: int, attempt: int) -> str:
+    # Run in-process (embedded mode, no worker), the limit would only stall the admin's request.
+    throttle = None if self.request.is_eager else send_rate_limiter.wait
+    return emails.send_welcome_email(participant_id=participant_id, attempt=attempt, throttle=throttle).outcome
 
 
 @shared_task(name="participants.send_due_welcome_emails", acks_late=True, ignore_result=True)

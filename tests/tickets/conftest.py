@@ -129,20 +129,29 @@ class CeleryProcesses:
             "PYTHONUNBUFFERED": "1",
         }
 
-    def start_worker(self, *, concurrency: int = 2) -> subprocess.Popen:
+    def start_worker(self, *, concurrency: int = 2, **env: str) -> subprocess.Popen:
         return self._start(
-            "worker", "--pool", "threads", "-c", str(concurrency), "-Q", self.queue, "--without-gossip", "--without-mingle"
+            "worker",
+            "--pool",
+            "threads",
+            "-c",
+            str(concurrency),
+            "-Q",
+            self.queue,
+            "--without-gossip",
+            "--without-mingle",
+            env=env,
         )
 
     def start_beat(self) -> subprocess.Popen:
         return self._start("beat", "-s", os.path.join(self.directory, "schedule"))
 
-    def _start(self, *args: str) -> subprocess.Popen:
+    def _start(self, *args: str, env: dict | None = None) -> subprocess.Popen:
         log = open(os.path.join(self.directory, f"{len(self.processes)}-{args[0]}.log"), "wb")  # noqa: SIM115
         process = subprocess.Popen(
             [str(ROOT / ".venv/bin/celery"), "-A", "config", *args, "-l", "INFO"],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
