@@ -14,6 +14,7 @@ import uuid
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -97,6 +98,14 @@ def smtp_server(settings):
     server.controller.stop()
 
 
+def make_conninfo_url(database: dict) -> str:
+    """A DATABASE_URL for the test database (pytest-django renamed it to test_…)."""
+    credentials = quote(database["USER"] or "", safe="")
+    if database.get("PASSWORD"):
+        credentials += ":" + quote(database["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+
+
 def wait_until(predicate, *, timeout: float = 60.0, interval: float = 0.2, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -117,7 +126,7 @@ class CeleryProcesses:
         self.env = {
             **os.environ,
             # The worker must see the test database, not the development one.
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}",
+            "DATABASE_URL": make_conninfo_url(database),
             "DATABASE_POOL_MAX_SIZE": "3",
             "REDIS_URL": settings.REDIS_URL,
             "EMAIL_URL": smtp_url,
