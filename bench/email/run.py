@@ -94,7 +94,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--emails", type=int, default=10_000, help="total through workers, split between 1 and 2 processes")
     parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"], help="Celery pool of each worker")
-    parser.add_argument("--threads", type=int, default=4, help="concurrency of each worker process")
+    parser.add_argument("--threads", type=int, default=8, help="concurrency of each worker process")
     parser.add_argument("--skip-qr", action="store_true", help="skip the QR render table")
     parser.add_argument("--phase-timeout", type=float, default=120.0, help="seconds before a phase is cut short")
     args = parser.parse_args()
@@ -252,7 +252,8 @@ def main() -> int:
             names = []
             for n in range(count):
                 name = f"bench{n}-{uuid.uuid4().hex[:6]}@%h"
-                worker_env = {**env, "TICKET_EMAIL_RATE_LIMIT": rate_limit}
+                # One pooled connection per thread: fewer makes threads queue for the pool.
+                worker_env = {**env, "TICKET_EMAIL_RATE_LIMIT": rate_limit, "DATABASE_POOL_MAX_SIZE": str(args.threads)}
                 workers.append(
                     subprocess.Popen(
                         [
