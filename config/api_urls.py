@@ -4,5 +4,6 @@ from django.urls import include, path
 
 urlpatterns: list = [
     path("", include("participants.api.urls")),
+    path("", include("participants.api.bounce_urls")),
     path("", include("attendance.api.urls")),
 ]

@@ -150,6 +150,12 @@ OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 OUTBOX_SINKS: list[str] = ["integrations.webhooks.sink"]
 # Off only in tests that drive the relay (and the webhook sender) by hand.
 OUTBOX_KICK = env.bool("OUTBOX_KICK", default=True)
+# Separate queues let several deployments (or test runs) share one Redis.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_BEAT_SCHEDULE["participants.send_due_welcome_emails"] = {
+    "task": "participants.send_due_welcome_emails",
+    "schedule": env.float("TICKET_EMAIL_SWEEP_SECONDS", default=60.0),
+}
 
 # --- Webhooks (integrations.webhooks) ------------------------------------------------------
 # Seconds to wait after each failed attempt; when the list is used up the delivery has failed.
@@ -198,6 +204,28 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gatehouse <tickets@gatehouse.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# A worker thread keeps its SMTP session open this long (servers drop idle ones after ~5 min).
+EMAIL_CONNECTION_REUSE_SECONDS = env.int("EMAIL_CONNECTION_REUSE_SECONDS", default=60)
+# Absolute links in emails (QR page, import report) start with this.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# --- Tickets: welcome emails ----------------------------------------------------------------
+# Welcome emails per second per worker process (Celery rate syntax: "10/s", "600/m"; "" for none).
+TICKET_EMAIL_RATE_LIMIT = env.str("TICKET_EMAIL_RATE_LIMIT", default="10/s")
+# Transient failures (4xx, connection errors) are retried after these delays: 3 retries in 24 h.
+TICKET_EMAIL_RETRY_DELAYS_SECONDS = [
+    int(s) for s in env.list("TICKET_EMAIL_RETRY_DELAYS_SECONDS", default=["300", "3600", "21600"])
+]
+TICKET_EMAIL_SEND_LEASE_SECONDS = env.int("TICKET_EMAIL_SEND_LEASE_SECONDS", default=600)
+TICKET_EMAIL_QUEUE_LEASE_SECONDS = env.int("TICKET_EMAIL_QUEUE_LEASE_SECONDS", default=3600)
+TICKET_EMAIL_SWEEP_BATCH = env.int("TICKET_EMAIL_SWEEP_BATCH", default=2000)
+TICKET_RESEND_GUARD_SECONDS = env.int("TICKET_RESEND_GUARD_SECONDS", default=600)
+# QR mask pattern 0-7, or "auto" for segno's penalty search (5x slower; see docs/tickets.md).
+TICKET_QR_MASK = env.str("TICKET_QR_MASK", default="0")
+TICKET_QR_CACHE_SECONDS = env.int("TICKET_QR_CACHE_SECONDS", default=7 * 24 * 3600)
+# Shared secret of the bounce endpoint (Authorization: Bearer …); unset, the endpoint refuses all.
+EMAIL_BOUNCE_SECRET = env.str("EMAIL_BOUNCE_SECRET", default="")
 
 # --- Files ----------------------------------------------------------------------------
 STATIC_URL = "static/"

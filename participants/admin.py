@@ -10,13 +10,14 @@ from participants import import_admin, importing
 from participants.exports import ParticipantResource
 from participants.forms import ParticipantAdminForm
 from participants.models import ImportJob, Participant
+from participants.ticket_admin import TicketAdminMixin
 from participants.tokens import normalize_token
 
 FIRST_ERRORS_SHOWN = 50
 
 
 @admin.register(Participant)
-class ParticipantAdmin(ExportMixin, OrganizationScopedAdmin):
+class ParticipantAdmin(TicketAdminMixin, ExportMixin, OrganizationScopedAdmin):
     form = ParticipantAdminForm
     resource_classes = [ParticipantResource]
     formats = [base_formats.CSV, base_formats.XLSX]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib.util
 import logging
 import queue
 import shutil
@@ -37,6 +36,7 @@ from django.utils import timezone
 from config.errors import DomainError
 from events.models import Event
 from integrations.outbox import Topic, publish
+from participants.emails import notify_import_finished
 from participants.models import ImportJob, ImportRowError, Participant
 from participants.spreadsheet import ImportFileRejected, ParticipantFile, open_participant_file
 from participants.upsert import RowToWrite, existing_by_email, external_id_conflicts, merged_values, write_participants
@@ -268,6 +268,7 @@ def _mark_failed(job: ImportJob, reason: str) -> None:
     job.failure_reason = reason
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "failure_reason", "finished_at"])
+    notify_import_finished(job_id=job.pk)
 
 
 def run_import(*, job_id: int, on_progress: Callable[[ImportJob], None] | None = None) -> ImportJob | None:
@@ -435,27 +436,20 @@ def _complete(job: ImportJob) -> ImportJob:
         )
         if job.send_tickets:
             pending = Participant.objects.filter(import_job=job, email_status=Participant.EmailStatus.PENDING)
-            # The due time is the durable hand-over (the email sweeper's index); the seam below
-            # only makes it immediate.
+            # The due time is the durable hand-over (the email sweeper picks up due pending
+            # sends); enqueuing after commit only makes it immediate. The send's claim makes the
+            # two paths send one email.
             pending.update(email_next_attempt_at=now)
             participant_ids = list(pending.values_list("id", flat=True))
-            transaction.on_commit(lambda: queue_ticket_emails_seam(participant_ids=participant_ids))
+            transaction.on_commit(lambda: _enqueue_welcome_emails(participant_ids))
+        notify_import_finished(job_id=job.pk)
     return job
 
 
-def queue_ticket_emails_seam(*, participant_ids: list[int]) -> bool:
-    """The seam to ticket emails: calls participants.tickets.queue_welcome_emails if that module exists.
+def _enqueue_welcome_emails(participant_ids: list[int]) -> None:
+    from participants.tasks import enqueue_welcome_emails  # tasks import this module
 
-    Ticket emails are built separately (issue 5). Until that module lands, participants stay
-    `pending` with a due time, which is what the email sweeper picks up. Returns whether the
-    hook was called.
-    """
-    if not participant_ids or importlib.util.find_spec("participants.tickets") is None:
-        return False
-    from participants import tickets  # noqa: PLC0415 - optional module, see docstring
-
-    tickets.queue_welcome_emails(participant_ids=participant_ids)
-    return True
+    enqueue_welcome_emails(participant_ids, attempt=0)
 
 
 def retry_import(*, job: ImportJob) -> ImportJob:

@@ -6,6 +6,7 @@ import subprocess
 import tempfile
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 
 from config.celery import app as celery_app
@@ -24,6 +25,10 @@ def pytest_configure(config):
 def _tasks_run_in_process(request):
     """Unit tests run Celery tasks eagerly; tests marked celery_worker use a real worker."""
     eager = request.node.get_closest_marker("celery_worker") is None
+    # Celery keeps "joining a result would block" in a process-global flag that eager tasks
+    # set and reset; eager tasks run concurrently by the relay kicker's thread can leave it set,
+    # which would make a later test's EagerResult.get() refuse to run.
+    _set_task_join_will_block(False)
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = eager
     yield

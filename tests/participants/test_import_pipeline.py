@@ -239,28 +239,24 @@ def test_a_second_run_of_a_completed_job_changes_nothing(event, tmp_path):
     assert (Participant.objects.count(), OutboxEvent.objects.count()) == before
 
 
-def test_send_tickets_hands_new_participants_to_the_ticket_emails_hook_after_commit(
-    event, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+def test_send_tickets_emails_new_participants_after_commit_and_tells_the_organiser(
+    event, tmp_path, django_capture_on_commit_callbacks, mailoutbox
 ):
-    # participants.tickets is built in another issue; a stand-in records what the seam hands over.
-    import importlib.machinery
-    import sys
-    import types
+    from tests.factories import UserFactory
 
-    calls = []
-    stand_in = types.ModuleType("participants.tickets")
-    stand_in.__spec__ = importlib.machinery.ModuleSpec("participants.tickets", None)
-    stand_in.queue_welcome_emails = lambda *, participant_ids: calls.append(sorted(participant_ids))
-    monkeypatch.setitem(sys.modules, "participants.tickets", stand_in)
+    organiser = UserFactory(email="organiser@example.com")
     ParticipantFactory(event=event, email="old@example.com")
     path = write_csv(tmp_path / "a.csv", [["name", "email"], ["Kim A", "a@example.com"], ["Old One", "old@example.com"]])
-    job = start_import(event=event, path=path, filename="a.csv", enqueue=False, send_tickets=True)
+    job = start_import(event=event, path=path, filename="a.csv", enqueue=False, send_tickets=True, created_by=organiser)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run_import(job_id=job.pk)
-    assert calls == []  # nothing is queued before the import commits
+    assert mailoutbox == []  # nothing is sent before the import commits
     for callback in callbacks:
         callback()
-    assert calls == [[Participant.objects.get(email="a@example.com").pk]]
+    recipients = sorted(address for message in mailoutbox for address in message.to)
+    assert recipients == ["a@example.com", "organiser@example.com"]
+    assert Participant.objects.get(email="a@example.com").email_status == "sent"
+    assert Participant.objects.get(email="old@example.com").email_status == "unsent"
 
 
 def test_a_job_that_keeps_failing_is_marked_failed_and_can_be_retried(event, tmp_path, django_capture_on_commit_callbacks):
