@@ -1,3 +1,7 @@
 """API v1 routes, collected from each app's api/urls.py."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("", include("analytics.api.urls")),
+]

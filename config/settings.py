@@ -133,11 +133,21 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # The relay is kicked after every commit; this sweep catches whatever a lost kick left.
     "relay-outbox": {"task": "integrations.relay_outbox", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=5.0)},
+    "analytics-check-alerts": {"task": "analytics.check_alerts", "schedule": 30.0},
+    # Scans stored without an outbox row (refusals) still reach the counters.
+    "analytics-count-uncounted-scans": {"task": "analytics.count_uncounted_scans", "schedule": 15.0},
 }
 # Called in order, inside the relay's transaction, for every outbox row (see integrations.relay).
-OUTBOX_SINKS: list[str] = []
+OUTBOX_SINKS: list[str] = ["analytics.sinks.apply_outbox_event"]
 # Off only in tests that drive the relay by hand.
 OUTBOX_KICK = env.bool("OUTBOX_KICK", default=True)
+
+# --- Live statistics ------------------------------------------------------------------
+# The dashboard websocket sends at most one snapshot per interval while scans arrive.
+STATS_PUSH_INTERVAL_SECONDS = env.float("STATS_PUSH_INTERVAL_SECONDS", default=0.25)
+STATS_REFRESH_SECONDS = env.float("STATS_REFRESH_SECONDS", default=15.0)
+# An alert for the same gate (or event) is not raised again within this time.
+ALERT_COOLDOWN_SECONDS = env.int("ALERT_COOLDOWN_SECONDS", default=600)
 
 # --- Email ----------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):

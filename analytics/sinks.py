@@ -1,0 +1,48 @@
+"""The outbox sink of analytics: turns relayed `attendance.recorded` rows into counter updates.
+
+Runs inside the relay's transaction (see integrations.relay): database writes commit together
+with the row being marked relayed; the websocket ping is deferred to after that commit.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.utils import timezone
+
+from analytics import broadcast, services
+from attendance.models import Scan
+from integrations.outbox import OutboxEvent, Topic
+
+logger = logging.getLogger(__name__)
+
+LOW_ATTENDANCE_CHECK_SECONDS = 30.0
+# Per process, a throttle only: the periodic check (analytics.check_alerts) is the backstop.
+_last_low_attendance_check: dict[int, float] = {}
+
+
+def apply_outbox_event(row: OutboxEvent) -> None:
+    if row.topic == Topic.ATTENDANCE_RECORDED:
+        _apply_recorded(row)
+    elif row.topic == Topic.ALERT_RAISED:
+        broadcast.stats_changed_on_commit(event_id=row.event_id)
+
+
+def _apply_recorded(row: OutboxEvent) -> None:
+    scan_id = (row.payload or {}).get("scanId")
+    # The numbers come from the stored scan, never from the payload.
+    scan = Scan.objects.select_related("event", "gate").filter(scan_id=scan_id).first() if scan_id else None
+    if scan is None:
+        logger.warning("outbox #%s: attendance.recorded without a stored scan (%r); skipped", row.pk, scan_id)
+        return
+    if not services.apply_scan(scan=scan):
+        return
+    now = timezone.now()
+    if scan.gate is not None and scan.scanned_at > now - services.LOAD_WINDOW - timedelta(minutes=1):
+        scan.gate.event = scan.event
+        services.check_gate_overload(gate=scan.gate, now=now)
+    last = _last_low_attendance_check.get(scan.event_id, 0.0)
+    if time.monotonic() - last > LOW_ATTENDANCE_CHECK_SECONDS:
+        _last_low_attendance_check[scan.event_id] = time.monotonic()
+        services.check_low_attendance(event=scan.event, now=now)
+    broadcast.stats_changed_on_commit(event_id=scan.event_id)

@@ -1,0 +1,19 @@
+"""Celery entry points of analytics: periodic alert checks and the sweep for scans no outbox row brought."""
+
+from celery import shared_task
+
+from analytics import services
+from events.models import Event
+
+
+@shared_task(name="analytics.check_alerts", acks_late=True, ignore_result=True)
+def check_alerts() -> int:
+    raised = 0
+    for event in Event.objects.filter(status=Event.Status.LIVE):
+        raised += len(services.check_alerts(event=event))
+    return raised
+
+
+@shared_task(name="analytics.count_uncounted_scans", acks_late=True, ignore_result=True)
+def count_uncounted_scans() -> int:
+    return sum(services.apply_uncounted_scans(event=event) for event in Event.objects.filter(status=Event.Status.LIVE))
