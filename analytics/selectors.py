@@ -5,7 +5,6 @@ many scans the event has); the five-minute gate windows come from one grouped qu
 Scan's (event, scanned_at) index.
 """
 
-import math
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -188,7 +187,7 @@ def predictions(*, event: Event, now: datetime, checked_in: int, registered: int
     if now < event.starts_at - timedelta(hours=1):
         expected, basis = checked_in, "the event has not started yet: no arrivals to project from"
     else:
-        projected = checked_in + math.floor(arrivals_last_hour * hours_left)
+        projected = checked_in + round(arrivals_last_hour * hours_left)
         expected = min(registered, projected) if registered else projected
         basis = (
             f"{checked_in} checked in so far + {arrivals_last_hour} first arrivals in the last hour × "
