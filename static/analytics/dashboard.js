@@ -19,7 +19,7 @@
   function pct(value) { return (value * 100).toFixed(1) + "%"; }
   function localTime(iso, timeZone) {
     if (!iso) return "–";
-    return new Date(iso).toLocaleTimeString([], { timeZone: timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    return new Date(iso).toLocaleTimeString([], { timeZone: timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
   }
   function formatWait(seconds) {
     if (seconds < 60) return Math.round(seconds) + " s";
@@ -139,11 +139,12 @@
   }
 
   let retryDelay = 500;
+  let hasConnected = false;
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + config.wsPath);
     let opened = false;
-    socket.addEventListener("open", () => { opened = true; retryDelay = 500; setState("live", "live"); });
+    socket.addEventListener("open", () => { opened = true; hasConnected = true; retryDelay = 500; setState("live", "live"); });
     socket.addEventListener("message", (message) => {
       const payload = JSON.parse(message.data);
       if (payload.type === "stats.updated") render(payload.data);
@@ -151,7 +152,7 @@
     socket.addEventListener("close", () => {
       // Refused before the handshake (logged out / no longer a member) or the server went away:
       // keep retrying with backoff; a restarted server or Redis brings the stream back.
-      setState(opened ? "reconnecting" : "connecting", "reconnecting in " + Math.round(retryDelay / 1000) + " s…");
+      setState(opened || hasConnected ? "reconnecting" : "connecting", "reconnecting in " + Math.round(retryDelay / 1000) + " s…");
       setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 10000);
     });
