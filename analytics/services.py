@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, F, Max, Q, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Value
 from django.db.models.functions import Coalesce, Greatest, TruncHour
 from django.utils import timezone
 
@@ -109,8 +109,9 @@ def _apply_locked(scan: Scan) -> bool:
             "method": scan.method,
             "direction": scan.direction,
         }
-        HourlyCounter.objects.bulk_create([HourlyCounter(**cell)], ignore_conflicts=True)
-        _increment(HourlyCounter.objects.filter(**cell), ["count"])
+        # Update-or-create under the event lock: portable where NULL gates are distinct (SQLite).
+        if not HourlyCounter.objects.filter(**cell).update(count=F("count") + 1):
+            HourlyCounter.objects.create(**cell, count=1)
     return True
 
 
@@ -159,7 +160,7 @@ def apply_uncounted_scans(*, event: Event, limit: int = 5000) -> int:
         _lock_counter(event.pk)
         pending = (
             Scan.objects.filter(event=event)
-            .exclude(pk__in=CountedScan.objects.filter(event=event).values("scan_id"))
+            .filter(~Exists(CountedScan.objects.filter(scan_id=OuterRef("pk"))))
             .select_related("event")
             .order_by("pk")[:limit]
         )

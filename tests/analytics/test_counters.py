@@ -222,3 +222,23 @@ def test_the_payload_is_not_trusted_for_numbers():
     snap = selectors.stats_snapshot(event=scan.event)
     assert snap["methods"] == {"qr_scan": 0, "ble_auto": 0, "manual": 1}
     assert snap["overall"]["scans"]["accepted"] == 1
+
+
+def test_refusals_stored_without_an_outbox_row_are_swept_in_by_the_next_relay():
+    event = EventFactory()
+    gate = GateFactory(event=event)
+    record(event=event, gate=gate, result="rejected", reason="participant_inactive", publish_it=False)
+    record(event=event, gate=gate, participant=ParticipantFactory(event=event))
+    relay_all()
+    snap = selectors.stats_snapshot(event=event)
+    assert snap["overall"]["scans"] == {"total": 2, "accepted": 1, "duplicate": 0, "rejected": 1}
+    assert snap["gates"][0]["scansProcessed"] == 2
+
+
+def test_the_periodic_sweep_counts_refusals_of_live_events():
+    from analytics.tasks import count_uncounted_scans
+
+    event = EventFactory()
+    record(event=event, result="duplicate", reason="duplicate_scan", publish_it=False)
+    assert count_uncounted_scans.delay().get() == 1
+    assert selectors.stats_snapshot(event=event)["overall"]["scans"]["duplicate"] == 1
