@@ -76,9 +76,11 @@ class EventStatsConsumer(AsyncJsonWebsocketConsumer):
                 self.last_sent = loop.time()
 
     async def refresh_periodically(self) -> None:
-        # Gate load is a sliding window: it decays with no scans arriving.
+        # Gate load is a sliding window: it decays with no scans arriving. Re-joining the group
+        # keeps this channel's membership fresh (groups expire members after group_expiry).
         while True:
             await asyncio.sleep(settings.STATS_REFRESH_SECONDS)
+            await self.channel_layer.group_add(self.group, self.channel_name)
             self.mark_stale()
 
     async def send_snapshot(self) -> None:

@@ -69,12 +69,18 @@ class HourlyCounter(models.Model):
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        # Two partial constraints instead of NULLS NOT DISTINCT, which SQLite (embedded mode) lacks.
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "hour_start", "gate", "method", "direction"],
+                condition=Q(gate__isnull=False),
                 name="hourly_counter_unique_cell",
-                nulls_distinct=False,
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["event", "hour_start", "method", "direction"],
+                condition=Q(gate__isnull=True),
+                name="hourly_counter_unique_gateless_cell",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -111,7 +111,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": env.list("CHANNEL_REDIS_URLS", default=[REDIS_URL])},
+            "CONFIG": {
+                # redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis' 5 s BZPOPMIN:
+                # an idle consumer's read then times out and the socket closes (1011). Give it room.
+                "hosts": [{"address": url, "socket_timeout": 15} for url in env.list("CHANNEL_REDIS_URLS", default=[REDIS_URL])],
+                # Consumers re-join their group on every periodic refresh (analytics.consumers), so
+                # channels of dead processes leave groups within minutes instead of a day.
+                "group_expiry": 300,
+            },
         }
     }
 else:
