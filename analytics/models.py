@@ -102,10 +102,18 @@ class Presence(models.Model):
 
 
 class CountedScan(models.Model):
-    """Scans already in the counters: applying a scan twice (at-least-once delivery) changes nothing."""
+    """A scan marked for the counters: pending until applied, then applied exactly once.
 
-    scan = models.OneToOneField(Scan, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    The mark is the idempotency key of at-least-once delivery (a second mark is a no-op) and
+    the inbox of the batched apply (analytics.services.apply_pending).
+    """
+
+    scan = models.OneToOneField(Scan, on_delete=models.CASCADE, primary_key=True, related_name="counted")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    is_applied = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["event"], condition=Q(is_applied=False), name="counted_scan_pending")]
 
     def __str__(self) -> str:
         return f"counted {self.scan_id}"

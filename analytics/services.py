@@ -1,10 +1,16 @@
-"""Writes of the statistics: apply one scan to the counters, rebuild them from Scan, raise and resolve alerts.
+"""Writes of the statistics: count scans into the counters, rebuild them from Scan, raise and resolve alerts.
 
-Every write for an event first locks that event's EventCounter row, so the relay's sink, the
-sweeper and `rebuild_stats` never interleave on one event's counters.
+Counting is two steps. `enqueue_scan` marks a scan as to-be-counted (one idempotent insert,
+cheap enough to run per outbox row inside the relay's transaction); `apply_pending` then folds
+every marked scan of an event into the counters with a handful of set-based statements, under
+the event's EventCounter row lock, so the sink, the sweeper and `rebuild_stats` never interleave
+on one event's counters. Measured: per-scan application inside the relay managed ~170 scans/s
+here; batching keeps up with the 500 scans/s bench (see README, Benchmarks → Dashboard).
 """
 
 import logging
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +32,7 @@ from participants.models import Participant
 logger = logging.getLogger(__name__)
 
 LOAD_WINDOW = timedelta(minutes=5)
+APPLY_BATCH = 5000
 METHOD_FIELDS = {method: f"method_{method}" for method in Scan.Method.values}
 RESULT_FIELDS = {
     Scan.Result.ACCEPTED: "scans_accepted",
@@ -52,6 +59,9 @@ def local_hour_start(moment: datetime, tz) -> datetime:
 
 
 def _lock_counter(event_id: int) -> EventCounter:
+    counter = EventCounter.objects.select_for_update().filter(pk=event_id).first()
+    if counter is not None:
+        return counter
     # ON CONFLICT DO NOTHING: creating the row is safe when two writers race to be first.
     EventCounter.objects.bulk_create([EventCounter(event_id=event_id)], ignore_conflicts=True)
     return EventCounter.objects.select_for_update().get(pk=event_id)
@@ -62,112 +72,188 @@ def _later(moment: datetime):
     return Greatest(Coalesce(F("last_scan_at"), Value(moment)), Value(moment))
 
 
-def _increment(queryset, fields: list[str], **extra) -> None:
-    queryset.update(**{name: F(name) + 1 for name in fields}, **extra)
+def _add(model, lookup: dict, deltas: Counter, last_scan_at: datetime | None = None, **create_fields) -> None:
+    """counter row += deltas (created if missing); safe because the caller holds the event lock."""
+    changes = {name: F(name) + n for name, n in deltas.items() if n}
+    if last_scan_at is not None:
+        changes["last_scan_at"] = _later(last_scan_at)
+    if not changes or model.objects.filter(**lookup).update(**changes):
+        return
+    model.objects.create(**lookup, **create_fields, **dict(deltas), **({"last_scan_at": last_scan_at} if last_scan_at else {}))
+
+
+def enqueue_scan(*, scan_uuid: str) -> bool:
+    """Mark the stored scan with this client scan id as to-be-counted; False if unknown or already marked.
+
+    One statement, idempotent: what an outbox sink can afford per row.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {CountedScan._meta.db_table} (scan_id, event_id, is_applied) "  # noqa: S608 - table names from models
+            f"SELECT id, event_id, %s FROM {Scan._meta.db_table} WHERE scan_id = %s "
+            "ON CONFLICT (scan_id) DO NOTHING",
+            [False, scan_uuid],
+        )
+        return cursor.rowcount == 1
+
+
+def enqueue_uncounted_scans(*, event: Event) -> int:
+    """Mark the event's stored scans that no outbox row brought (refusals are not published)."""
+    uncounted = Scan.objects.filter(event=event).filter(~Exists(CountedScan.objects.filter(scan_id=OuterRef("pk"))))
+    marks = [CountedScan(scan_id=pk, event_id=event.pk, is_applied=False) for pk in uncounted.values_list("pk", flat=True)]
+    CountedScan.objects.bulk_create(marks, ignore_conflicts=True, batch_size=2000)
+    return len(marks)
+
+
+def apply_pending(*, event_id: int, touched_gate_ids: set[int] | None = None) -> int:
+    """Fold every marked, not yet applied scan of the event into its counters; return how many.
+
+    Each scan is applied exactly once (its mark flips in the same transaction). Order-tolerant:
+    a participant's state follows their latest scan by (device time, id), so an older scan
+    arriving late (an offline batch) does not overwrite a newer one. The gates the applied
+    scans were made at are added to `touched_gate_ids` when given.
+    """
+    applied = 0
+    while True:
+        with transaction.atomic():
+            _lock_counter(event_id)
+            scans = list(
+                Scan.objects.filter(event_id=event_id, counted__is_applied=False)
+                .select_related("event")
+                .order_by("pk")[:APPLY_BATCH]
+            )
+            if not scans:
+                break
+            _apply_batch(event_id, scans)
+            if touched_gate_ids is not None:
+                touched_gate_ids.update(scan.gate_id for scan in scans if scan.gate_id is not None)
+            CountedScan.objects.filter(scan_id__in=[scan.pk for scan in scans]).update(is_applied=True)
+            applied += len(scans)
+        if len(scans) < APPLY_BATCH:
+            break
+    return applied
+
+
+def _apply_batch(event_id: int, scans: list[Scan]) -> None:
+    tz = scans[0].event.tzinfo
+    totals: Counter = Counter()
+    gates: dict[int, Counter] = defaultdict(Counter)
+    gate_last: dict[int, datetime] = {}
+    hours: Counter = Counter()
+    by_participant: dict[int, list[Scan]] = defaultdict(list)
+    for scan in scans:
+        accepted = scan.result == Scan.Result.ACCEPTED
+        totals["scans_total"] += 1
+        totals[RESULT_FIELDS[scan.result]] += 1
+        if accepted:
+            totals[METHOD_FIELDS[scan.method]] += 1
+            totals["entries" if scan.direction == Scan.Direction.ENTRY else "exits"] += 1
+            hours[(local_hour_start(scan.scanned_at, tz), scan.gate_id, scan.method, scan.direction)] += 1
+            if scan.participant_id is not None:
+                by_participant[scan.participant_id].append(scan)
+        if scan.gate_id is not None:
+            gates[scan.gate_id]["scans_total"] += 1
+            gates[scan.gate_id][RESULT_FIELDS[scan.result]] += 1
+            if accepted:
+                gates[scan.gate_id][METHOD_FIELDS[scan.method]] += 1
+            gate_last[scan.gate_id] = max(gate_last.get(scan.gate_id, scan.scanned_at), scan.scanned_at)
+
+    totals.update(_move_presences(event_id, by_participant))
+    _add(EventCounter, {"event_id": event_id}, totals, max(scan.scanned_at for scan in scans))
+    for gate_id, deltas in gates.items():
+        _add(GateCounter, {"gate_id": gate_id}, deltas, gate_last[gate_id], event_id=event_id)
+    for (hour_start, gate_id, method, direction), n in hours.items():
+        cell = {"event_id": event_id, "hour_start": hour_start, "gate_id": gate_id, "method": method, "direction": direction}
+        _add(HourlyCounter, cell, Counter(count=n))
+
+
+def _move_presences(event_id: int, by_participant: dict[int, list[Scan]]) -> Counter:
+    """Update participants' presence from their accepted scans; return the checked_in / inside_now deltas."""
+    deltas: Counter = Counter()
+    if not by_participant:
+        return deltas
+    existing = {p.participant_id: p for p in Presence.objects.filter(participant_id__in=list(by_participant))}
+    created, changed = [], []
+    for participant_id, scans in by_participant.items():
+        presence = existing.get(participant_id)
+        was_checked_in = presence is not None and presence.first_entry_at is not None
+        was_inside = presence is not None and presence.is_inside
+        if presence is None:
+            first = scans[0]
+            presence = Presence(
+                event_id=event_id, participant_id=participant_id, last_scanned_at=first.scanned_at, last_scan_pk=-1
+            )
+            created.append(presence)
+        else:
+            changed.append(presence)
+        for scan in scans:
+            is_entry = scan.direction == Scan.Direction.ENTRY
+            if is_entry and (presence.first_entry_at is None or scan.scanned_at < presence.first_entry_at):
+                presence.first_entry_at = scan.scanned_at
+            if (scan.scanned_at, scan.pk) > (presence.last_scanned_at, presence.last_scan_pk):
+                presence.is_inside = is_entry
+                presence.last_scanned_at, presence.last_scan_pk = scan.scanned_at, scan.pk
+        deltas["checked_in"] += int(presence.first_entry_at is not None) - int(was_checked_in)
+        deltas["inside_now"] += int(presence.is_inside) - int(was_inside)
+    Presence.objects.bulk_create(created, batch_size=2000)
+    Presence.objects.bulk_update(changed, ["first_entry_at", "is_inside", "last_scanned_at", "last_scan_pk"], batch_size=2000)
+    return deltas
 
 
 def apply_scan(*, scan: Scan) -> bool:
-    """Add one stored scan to its event's counters; True if it was applied, False if it already was.
-
-    Idempotent (a scan is counted once however often it is delivered) and order-tolerant:
-    an older scan arriving late (an offline batch) does not overwrite a participant's newer state.
-    """
+    """Count one stored scan now (marks it, then applies everything pending for its event)."""
     with transaction.atomic():
-        _lock_counter(scan.event_id)
-        return _apply_locked(scan)
+        marked = enqueue_scan(scan_uuid=str(scan.scan_id))
+        apply_pending(event_id=scan.event_id)
+    return marked
 
 
-def _apply_locked(scan: Scan) -> bool:
-    if CountedScan.objects.filter(pk=scan.pk).exists():
+def apply_uncounted_scans(*, event: Event) -> int:
+    """Count the event's stored scans that no outbox row brought (e.g. refusals), and anything pending."""
+    with transaction.atomic():
+        enqueue_uncounted_scans(event=event)
+        applied = apply_pending(event_id=event.pk)
+    if applied:
+        transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))
+    return applied
+
+
+# Per process, throttles only (the periodic task is the backstop): refusals are stored without
+# an outbox row and swept in this often; alert rules are evaluated at most this often per event.
+UNCOUNTED_SWEEP_SECONDS = 5.0
+LOW_ATTENDANCE_CHECK_SECONDS = 30.0
+_throttles: dict[tuple[str, int], float] = {}
+
+
+def _due(name: str, event_id: int, seconds: float) -> bool:
+    now = time.monotonic()
+    if now - _throttles.get((name, event_id), float("-inf")) < seconds:
         return False
-    CountedScan.objects.create(scan_id=scan.pk, event_id=scan.event_id)
-
-    accepted = scan.result == Scan.Result.ACCEPTED
-    event_fields = ["scans_total", RESULT_FIELDS[scan.result]]
-    if accepted:
-        event_fields += [METHOD_FIELDS[scan.method], "entries" if scan.direction == Scan.Direction.ENTRY else "exits"]
-        event_fields += _move_presence(scan)
-    _increment(
-        EventCounter.objects.filter(pk=scan.event_id),
-        event_fields,
-        last_scan_at=_later(scan.scanned_at),
-        updated_at=timezone.now(),
-    )
-    if scan.gate_id is not None:
-        GateCounter.objects.bulk_create([GateCounter(event_id=scan.event_id, gate_id=scan.gate_id)], ignore_conflicts=True)
-        gate_fields = ["scans_total", RESULT_FIELDS[scan.result]] + ([METHOD_FIELDS[scan.method]] if accepted else [])
-        _increment(
-            GateCounter.objects.filter(gate_id=scan.gate_id),
-            gate_fields,
-            last_scan_at=_later(scan.scanned_at),
-        )
-    if accepted:
-        cell = {
-            "event_id": scan.event_id,
-            "hour_start": local_hour_start(scan.scanned_at, scan.event.tzinfo),
-            "gate_id": scan.gate_id,
-            "method": scan.method,
-            "direction": scan.direction,
-        }
-        # Update-or-create under the event lock: portable where NULL gates are distinct (SQLite).
-        if not HourlyCounter.objects.filter(**cell).update(count=F("count") + 1):
-            HourlyCounter.objects.create(**cell, count=1)
+    _throttles[(name, event_id)] = now
     return True
 
 
-def _move_presence(scan: Scan) -> list[str]:
-    """Update the participant's presence; return the EventCounter fields that go up by one.
+def refresh_event_stats(*, event_id: int) -> int:
+    """After scans were marked: apply them, sweep in unpublished refusals now and then, check alerts, ping.
 
-    `inside_now` can also go down, which the caller's increments cannot express, so that
-    one is written here.
+    Returns how many scans were applied.
     """
-    if scan.participant_id is None:
-        return []
-    is_entry = scan.direction == Scan.Direction.ENTRY
-    presence = Presence.objects.filter(participant_id=scan.participant_id).first()
-    if presence is None:
-        Presence.objects.create(
-            event_id=scan.event_id,
-            participant_id=scan.participant_id,
-            first_entry_at=scan.scanned_at if is_entry else None,
-            is_inside=is_entry,
-            last_scanned_at=scan.scanned_at,
-            last_scan_pk=scan.pk,
-        )
-        return ["checked_in", "inside_now"] if is_entry else []
-
-    fields: list[str] = []
-    if is_entry and presence.first_entry_at is None:
-        fields.append("checked_in")
-    if is_entry and (presence.first_entry_at is None or scan.scanned_at < presence.first_entry_at):
-        presence.first_entry_at = scan.scanned_at
-    if (scan.scanned_at, scan.pk) > (presence.last_scanned_at, presence.last_scan_pk):
-        if is_entry and not presence.is_inside:
-            fields.append("inside_now")
-        elif not is_entry and presence.is_inside:
-            EventCounter.objects.filter(pk=scan.event_id).update(inside_now=F("inside_now") - 1)
-        presence.is_inside = is_entry
-        presence.last_scanned_at = scan.scanned_at
-        presence.last_scan_pk = scan.pk
-    presence.save(update_fields=["first_entry_at", "is_inside", "last_scanned_at", "last_scan_pk"])
-    return fields
-
-
-def apply_uncounted_scans(*, event: Event, limit: int = 5000) -> int:
-    """Count the event's stored scans that no outbox row brought (e.g. refusals that are not published)."""
-    applied = 0
-    with transaction.atomic():
-        _lock_counter(event.pk)
-        pending = (
-            Scan.objects.filter(event=event)
-            .filter(~Exists(CountedScan.objects.filter(scan_id=OuterRef("pk"))))
-            .select_related("event")
-            .order_by("pk")[:limit]
-        )
-        for scan in pending:
-            applied += _apply_locked(scan)
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None:
+        return 0
+    if _due("sweep", event_id, UNCOUNTED_SWEEP_SECONDS):
+        enqueue_uncounted_scans(event=event)
+    gate_ids: set[int] = set()
+    applied = apply_pending(event_id=event_id, touched_gate_ids=gate_ids)
     if applied:
-        transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))
+        # Once per batch, for the gates that just scanned: bounded by relay commits, not by scans.
+        check_alerts(
+            event=event,
+            gate_ids=gate_ids,
+            low_attendance=_due("low-attendance", event_id, LOW_ATTENDANCE_CHECK_SECONDS),
+        )
+    if applied:
+        broadcast.stats_changed(event_id=event_id)
     return applied
 
 
@@ -271,9 +357,11 @@ def _rebuild_locked(event: Event, counter: EventCounter) -> RebuildResult:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {CountedScan._meta.db_table} (scan_id, event_id) "  # noqa: S608 - table names from models, no input
-            f"SELECT id, event_id FROM {Scan._meta.db_table} WHERE event_id = %s",
-            [event.pk],
+            f"INSERT INTO {CountedScan._meta.db_table} (scan_id, event_id, is_applied) "  # noqa: S608 - table names from models
+            f"SELECT id, event_id, %s FROM {Scan._meta.db_table} WHERE event_id = %s "
+            # A mark a relay added after our snapshot: under REPEATABLE READ this aborts the attempt (retried).
+            "ON CONFLICT (scan_id) DO UPDATE SET is_applied = EXCLUDED.is_applied",
+            [True, event.pk],
         )
     return RebuildResult(scans=counter.scans_total, checked_in=counter.checked_in, inside_now=counter.inside_now)
 
@@ -376,15 +464,20 @@ def check_low_attendance(*, event: Event, now: datetime) -> Alert | None:
     )
 
 
-def check_alerts(*, event: Event, now: datetime | None = None) -> list[Alert]:
-    """Evaluate every alert rule for the event (the periodic check; the sink checks the scanned gate)."""
+def check_alerts(
+    *, event: Event, now: datetime | None = None, gate_ids: set[int] | None = None, low_attendance: bool = True
+) -> list[Alert]:
+    """Evaluate the alert rules: the load of the event's active gates (or of `gate_ids`), and attendance unless told not to."""
     now = now or timezone.now()
     raised = []
     with transaction.atomic():
         _lock_counter(event.pk)
-        for gate in Gate.objects.filter(event=event, is_active=True).select_related("event"):
+        gates = Gate.objects.filter(event=event, is_active=True)
+        for gate in gates if gate_ids is None else gates.filter(pk__in=gate_ids):
+            gate.event = event
             raised.append(check_gate_overload(gate=gate, now=now))
-        raised.append(check_low_attendance(event=event, now=now))
+        if low_attendance:
+            raised.append(check_low_attendance(event=event, now=now))
     raised = [alert for alert in raised if alert is not None]
     if raised:
         transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))

@@ -1,61 +1,59 @@
 """The outbox sink of analytics: turns relayed `attendance.recorded` rows into counter updates.
 
-Runs inside the relay's transaction (see integrations.relay): database writes commit together
-with the row being marked relayed; the websocket ping is deferred to after that commit.
+Runs inside the relay's transaction (see integrations.relay) and does the least it can there:
+one idempotent insert marking the scan as to-be-counted, committed together with the outbox
+row being marked relayed (so no delivery is lost or counted twice). After that commit the
+event's pending scans are applied in one batch and the dashboard is pinged; if that step
+fails, the marks stay and the next relay or the periodic task applies them.
 """
 
 import logging
-import time
-from datetime import timedelta
+import threading
+import uuid
 
-from django.utils import timezone
+from django.db import transaction
 
 from analytics import broadcast, services
-from attendance.models import Scan
 from integrations.outbox import OutboxEvent, Topic
 
 logger = logging.getLogger(__name__)
 
-LOW_ATTENDANCE_CHECK_SECONDS = 30.0
-# Refused scans are stored without an outbox row; the sink sweeps them in this often per event,
-# so the embedded mode (no beat) counts them too. Beat's analytics.count_uncounted_scans is the backstop.
-UNCOUNTED_SWEEP_SECONDS = 5.0
-# Per process, throttles only.
-_last_low_attendance_check: dict[int, float] = {}
-_last_sweep: dict[int, float] = {}
-
-
-def _due(throttle: dict[int, float], event_id: int, seconds: float) -> bool:
-    now = time.monotonic()
-    if now - throttle.get(event_id, 0.0) < seconds:
-        return False
-    throttle[event_id] = now
-    return True
+_scheduled = threading.local()
 
 
 def apply_outbox_event(row: OutboxEvent) -> None:
     if row.topic == Topic.ATTENDANCE_RECORDED:
-        _apply_recorded(row)
+        _mark_recorded(row)
     elif row.topic == Topic.ALERT_RAISED:
         broadcast.stats_changed_on_commit(event_id=row.event_id)
 
 
-def _apply_recorded(row: OutboxEvent) -> None:
-    scan_id = (row.payload or {}).get("scanId")
+def _mark_recorded(row: OutboxEvent) -> None:
+    raw = (row.payload or {}).get("scanId")
+    try:
+        scan_uuid = str(uuid.UUID(str(raw)))
+    except ValueError:
+        # A malformed row must not block its event's stream: nothing to count, say so.
+        logger.warning("outbox #%s: attendance.recorded with an invalid scanId %r; skipped", row.pk, raw)
+        return
     # The numbers come from the stored scan, never from the payload.
-    scan = Scan.objects.select_related("event", "gate").filter(scan_id=scan_id).first() if scan_id else None
-    if scan is None:
-        logger.warning("outbox #%s: attendance.recorded without a stored scan (%r); skipped", row.pk, scan_id)
+    services.enqueue_scan(scan_uuid=scan_uuid)
+    _refresh_after_commit(row.event_id)
+
+
+def _refresh_after_commit(event_id: int) -> None:
+    events = getattr(_scheduled, "event_ids", None)
+    if events is None:
+        events = _scheduled.event_ids = set()
+    if event_id in events:
         return
-    applied = services.apply_scan(scan=scan)
-    if _due(_last_sweep, scan.event_id, UNCOUNTED_SWEEP_SECONDS):
-        applied += services.apply_uncounted_scans(event=scan.event)
-    if not applied:
-        return
-    now = timezone.now()
-    if scan.gate is not None and scan.scanned_at > now - services.LOAD_WINDOW - timedelta(minutes=1):
-        scan.gate.event = scan.event
-        services.check_gate_overload(gate=scan.gate, now=now)
-    if _due(_last_low_attendance_check, scan.event_id, LOW_ATTENDANCE_CHECK_SECONDS):
-        services.check_low_attendance(event=scan.event, now=now)
-    broadcast.stats_changed_on_commit(event_id=scan.event_id)
+    events.add(event_id)
+
+    def refresh() -> None:
+        events.discard(event_id)
+        try:
+            services.refresh_event_stats(event_id=event_id)
+        except Exception:  # the marks are committed: the next relay or the periodic task applies them
+            logger.exception("applying pending scans of event %s failed; will retry", event_id)
+
+    transaction.on_commit(refresh)

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from analytics import services
+from analytics.models import CountedScan
 from events.models import Event
 
 
@@ -16,4 +17,10 @@ def check_alerts() -> int:
 
 @shared_task(name="analytics.count_uncounted_scans", acks_late=True, ignore_result=True)
 def count_uncounted_scans() -> int:
-    return sum(services.apply_uncounted_scans(event=event) for event in Event.objects.filter(status=Event.Status.LIVE))
+    """Apply what a failed post-commit step left pending, and refusals that no outbox row brought."""
+    applied = 0
+    for event_id in CountedScan.objects.filter(is_applied=False).values_list("event_id", flat=True).distinct():
+        applied += services.apply_pending(event_id=event_id)
+    for event in Event.objects.filter(status=Event.Status.LIVE):
+        applied += services.apply_uncounted_scans(event=event)
+    return applied

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import transaction
+from django.test import TestCase
 
 from attendance.models import Scan
 from integrations.outbox import publish
@@ -28,3 +29,11 @@ def record(*, publish_it: bool = True, **fields) -> Scan:
                 },
             )
     return scan
+
+
+def relay() -> int:
+    """Relay pending outbox rows and run what their commit triggers (tests inside a transaction never commit)."""
+    from integrations.relay import relay_all
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return relay_all()

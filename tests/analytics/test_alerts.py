@@ -10,8 +10,7 @@ from analytics import services
 from analytics.models import Alert
 from events.models import Membership
 from integrations.outbox import OutboxEvent
-from integrations.relay import relay_all
-from tests.analytics.scans import record
+from tests.analytics.scans import record, relay
 from tests.factories import EventFactory, GateFactory, MembershipFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +32,7 @@ def busy_gate(scans: int, capacity: int = 1):
 
 def test_a_gate_over_its_threshold_raises_one_alert_and_publishes_it():
     event, gate = busy_gate(scans=6)  # 6 scans / (1 per minute × 5) = 1.2 > 0.8
-    relay_all()
+    relay()
     alert = Alert.objects.get(event=event)
     assert (alert.kind, alert.gate, alert.value) == ("gate_overload", gate, 1.2)
     published = OutboxEvent.objects.filter(topic="alert.raised", event_id=event.pk)
@@ -43,15 +42,16 @@ def test_a_gate_over_its_threshold_raises_one_alert_and_publishes_it():
 
 def test_a_gate_under_its_threshold_raises_nothing():
     event, _ = busy_gate(scans=4)  # 0.8 is not above 0.8
-    relay_all()
+    relay()
     assert not Alert.objects.filter(event=event).exists()
 
 
 def test_an_open_alert_is_refreshed_not_repeated_and_the_cooldown_holds_after_resolving():
     event, gate = busy_gate(scans=6)
-    relay_all()
+    relay()
     record(event=event, gate=gate, participant=ParticipantFactory(event=event))
-    relay_all()
+    relay()
+    services.check_alerts(event=event)
     assert Alert.objects.filter(event=event).count() == 1
     alert = Alert.objects.get(event=event)
     assert alert.value == 1.4
@@ -75,7 +75,7 @@ def test_low_attendance_fires_only_after_half_the_event():
     event = EventFactory(starts_at=start, ends_at=start + timedelta(hours=8))
     people = ParticipantFactory.create_batch(10, event=event)
     record(event=event, participant=people[0])
-    relay_all()
+    relay()
     assert services.check_alerts(event=event) == [], "10% an hour in is not low yet"
     (alert,) = services.check_alerts(event=event, now=start + timedelta(hours=5))
     assert alert.kind == "low_attendance"
@@ -85,7 +85,7 @@ def test_low_attendance_fires_only_after_half_the_event():
 
 def test_staff_resolve_an_alert_from_the_dashboard_with_csrf():
     event, _ = busy_gate(scans=6)
-    relay_all()
+    relay()
     alert = Alert.objects.get(event=event)
     staff = MembershipFactory(organization=event.organization, role=Membership.Role.STAFF).user
     client = Client(enforce_csrf_checks=True)
@@ -103,7 +103,7 @@ def test_staff_resolve_an_alert_from_the_dashboard_with_csrf():
 
 def test_viewers_cannot_resolve_alerts():
     event, _ = busy_gate(scans=6)
-    relay_all()
+    relay()
     alert = Alert.objects.get(event=event)
     viewer = MembershipFactory(organization=event.organization, role=Membership.Role.VIEWER).user
     client = Client()
@@ -115,7 +115,7 @@ def test_viewers_cannot_resolve_alerts():
 
 def test_managers_resolve_alerts_with_the_admin_action():
     event, _ = busy_gate(scans=6)
-    relay_all()
+    relay()
     manager = MembershipFactory(organization=event.organization, role=Membership.Role.MANAGER).user
     client = Client()
     client.force_login(manager)

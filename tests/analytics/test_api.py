@@ -7,8 +7,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from events.models import Membership
-from integrations.relay import relay_all
-from tests.analytics.scans import record
+from tests.analytics.scans import record, relay
 from tests.factories import EventFactory, GateFactory, MembershipFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +49,7 @@ def test_stats_carry_overall_gate_hour_and_method_numbers():
     record(event=event, gate=gate, participant=people[1], scanned_at=now - timedelta(minutes=2))
     record(event=event, gate=gate, participant=people[1], scanned_at=now - timedelta(minutes=1), direction="exit")
     record(event=event, gate=gate, participant=people[2], result="duplicate", reason="duplicate_scan", scanned_at=now)
-    relay_all()
+    relay()
     viewer = MembershipFactory(organization=event.organization, role=Membership.Role.VIEWER).user
 
     body = logged_in(viewer).get(f"/api/v1/events/{event.slug}/stats").json()
@@ -82,7 +81,7 @@ def test_realtime_answers_the_compact_shape_from_the_same_numbers():
     gate = GateFactory(event=event, code="east")
     record(event=event, gate=gate, participant=ParticipantFactory(event=event))
     ParticipantFactory(event=event)
-    relay_all()
+    relay()
     member = MembershipFactory(organization=event.organization).user
 
     body = logged_in(member).get(f"/api/v1/events/{event.slug}/analytics/realtime").json()
@@ -103,7 +102,7 @@ def test_predictions_project_recent_arrivals_and_name_the_peak_hour():
         record(event=event, gate=gate, participant=person, scanned_at=timezone.now() - timedelta(minutes=90))
     for person in people[3:5]:
         record(event=event, gate=gate, participant=person, scanned_at=timezone.now() - timedelta(minutes=10))
-    relay_all()
+    relay()
     member = MembershipFactory(organization=event.organization).user
 
     predictions = logged_in(member).get(f"/api/v1/events/{event.slug}/stats").json()["predictions"]
