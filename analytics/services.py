@@ -98,8 +98,18 @@ def enqueue_scan(*, scan_uuid: str) -> bool:
 
 
 def enqueue_uncounted_scans(*, event: Event) -> int:
-    """Mark the event's stored scans that no outbox row brought (refusals are not published)."""
-    uncounted = Scan.objects.filter(event=event).filter(~Exists(CountedScan.objects.filter(scan_id=OuterRef("pk"))))
+    """Mark the event's stored scans that no outbox row brought (refusals are not published).
+
+    Only scans received ANALYTICS_SWEEP_GRACE_SECONDS ago or earlier: younger ones may still be
+    on their way through the relay, whose marks would otherwise race these (a deadlock, seen
+    in the bench at 200 scans/s).
+    """
+    settled = timezone.now() - timedelta(seconds=settings.ANALYTICS_SWEEP_GRACE_SECONDS)
+    uncounted = (
+        Scan.objects.filter(event=event, received_at__lte=settled)
+        .filter(~Exists(CountedScan.objects.filter(scan_id=OuterRef("pk"))))
+        .order_by("pk")
+    )
     marks = [CountedScan(scan_id=pk, event_id=event.pk, is_applied=False) for pk in uncounted.values_list("pk", flat=True)]
     CountedScan.objects.bulk_create(marks, ignore_conflicts=True, batch_size=2000)
     return len(marks)

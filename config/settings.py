@@ -153,6 +153,8 @@ OUTBOX_KICK = env.bool("OUTBOX_KICK", default=True)
 # The dashboard websocket sends at most one snapshot per interval while scans arrive.
 STATS_PUSH_INTERVAL_SECONDS = env.float("STATS_PUSH_INTERVAL_SECONDS", default=0.25)
 STATS_REFRESH_SECONDS = env.float("STATS_REFRESH_SECONDS", default=15.0)
+# Scans stored without an outbox row (refusals) are counted once they are this old.
+ANALYTICS_SWEEP_GRACE_SECONDS = env.int("ANALYTICS_SWEEP_GRACE_SECONDS", default=10)
 # An alert for the same gate (or event) is not raised again within this time.
 ALERT_COOLDOWN_SECONDS = env.int("ALERT_COOLDOWN_SECONDS", default=600)
 

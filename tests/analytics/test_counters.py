@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _relay_by_hand():
-    with override_settings(OUTBOX_KICK=False):
+    with override_settings(OUTBOX_KICK=False, ANALYTICS_SWEEP_GRACE_SECONDS=0):
         yield
 
 
