@@ -127,11 +127,14 @@ def apply_pending(*, event_id: int, touched_gate_ids: set[int] | None = None) ->
     while True:
         with transaction.atomic():
             _lock_counter(event_id)
-            scans = list(
-                Scan.objects.filter(event_id=event_id, counted__is_applied=False)
-                .select_related("event")
-                .order_by("pk")[:APPLY_BATCH]
+            # Two indexed steps (the partial pending index, then primary keys): a join ordered by
+            # scan id let the planner walk every scan of the event on each batch.
+            pending = list(
+                CountedScan.objects.filter(event_id=event_id, is_applied=False)
+                .order_by("scan_id")
+                .values_list("scan_id", flat=True)[:APPLY_BATCH]
             )
+            scans = list(Scan.objects.filter(pk__in=pending).select_related("event").order_by("pk")) if pending else []
             if not scans:
                 break
             _apply_batch(event_id, scans)
