@@ -97,6 +97,10 @@ class Presence(models.Model):
     last_scanned_at = models.DateTimeField()
     last_scan_pk = models.BigIntegerField(help_text="Breaks ties between scans with the same device time.")
 
+    class Meta:
+        # predictions: first arrivals in the last hour
+        indexes = [models.Index(fields=["event", "first_entry_at"], name="presence_arrivals_by_time")]
+
     def __str__(self) -> str:
         return f"{self.participant_id} {'inside' if self.is_inside else 'outside'}"
 

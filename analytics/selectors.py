@@ -8,6 +8,7 @@ Scan's (event, scanned_at) index.
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 
@@ -32,6 +33,23 @@ def member_event(*, user, slug: str) -> Event | None:
     if event is None or not can_view_organization(user, event.organization_id):
         return None
     return event
+
+
+REGISTERED_CACHE_SECONDS = 5
+
+
+def cached_registered_count(*, event: Event) -> int:
+    """Registered participants, recounted at most every few seconds (a COUNT over 50,000 rows took
+    ~18 ms, half a snapshot); with the cache unreachable it counts directly."""
+    try:
+        return cache.get_or_set(
+            # created_at in the key: a recreated database reuses ids.
+            f"analytics:registered:{event.pk}:{event.created_at.timestamp()}",
+            lambda: registered_count(event=event),
+            REGISTERED_CACHE_SECONDS,
+        )
+    except Exception:
+        return registered_count(event=event)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -76,7 +94,7 @@ def stats_snapshot(*, event: Event, now: datetime | None = None) -> dict:
     """Overall, per gate, per hour, per method, alerts and predictions: the stats shape (API = websocket)."""
     now = now or timezone.now()
     counter = EventCounter.objects.filter(pk=event.pk).first() or EventCounter(event=event)
-    registered = registered_count(event=event)
+    registered = cached_registered_count(event=event)
 
     gates = list(Gate.objects.filter(event=event).order_by("code"))
     gate_counters = {row.gate_id: row for row in GateCounter.objects.filter(event=event)}
