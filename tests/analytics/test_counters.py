@@ -243,3 +243,21 @@ def test_the_periodic_sweep_counts_refusals_of_live_events():
     record(event=event, result="duplicate", reason="duplicate_scan", publish_it=False)
     assert count_uncounted_scans.delay().get() == 1
     assert selectors.stats_snapshot(event=event)["overall"]["scans"]["duplicate"] == 1
+
+
+def test_a_fresh_refusal_waits_for_the_sweep_grace_so_it_never_races_the_relay():
+    event = EventFactory()
+    record(event=event, result="rejected", reason="gate_inactive", publish_it=False)
+    with override_settings(ANALYTICS_SWEEP_GRACE_SECONDS=60):
+        assert services.apply_uncounted_scans(event=event) == 0
+    assert services.apply_uncounted_scans(event=event) == 1
+
+
+def test_a_malformed_outbox_row_is_skipped_without_blocking_its_events_stream():
+    from integrations.outbox import publish
+
+    event = EventFactory()
+    publish(topic="attendance.recorded", event_id=event.pk, organization_id=event.organization_id, payload={"scanId": "nope"})
+    record(event=event, participant=ParticipantFactory(event=event))
+    assert relay() == 2
+    assert selectors.stats_snapshot(event=event)["overall"]["checkedIn"] == 1
