@@ -259,14 +259,14 @@ def refresh_event_stats(*, event_id: int) -> int:
     gate_ids: set[int] = set()
     applied = apply_pending(event_id=event_id, touched_gate_ids=gate_ids)
     if applied:
+        # The numbers first; alerts follow (a raised alert pings again through its own outbox row).
+        broadcast.stats_changed(event_id=event_id)
         # Once per batch, for the gates that just scanned: bounded by relay commits, not by scans.
         check_alerts(
             event=event,
             gate_ids=gate_ids,
             low_attendance=_due("low-attendance", event_id, LOW_ATTENDANCE_CHECK_SECONDS),
         )
-    if applied:
-        broadcast.stats_changed(event_id=event_id)
     return applied
 
 
