@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from analytics import services
 from analytics.models import Alert
 from events.access import OrganizationScopedAdmin
 from events.admin import EventAdmin
@@ -26,8 +27,6 @@ class AlertAdmin(OrganizationScopedAdmin):
 
     @admin.action(description="Resolve the selected alerts", permissions=["change"])
     def resolve(self, request, queryset):
-        from analytics import services
-
         resolved = 0
         for alert in queryset.filter(resolved_at__isnull=True).select_related("event"):
             services.resolve_alert(alert_id=alert.pk, event=alert.event, user=request.user)

@@ -47,6 +47,14 @@ class EventStatsConsumer(AsyncJsonWebsocketConsumer):
                 task.cancel()
         await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Bad input from a client gets an error frame, not a crashed consumer.
+        try:
+            content = await self.decode_json(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        await self.receive_json(content)
+
     async def receive_json(self, content, **kwargs):
         # The stream is one-way; a client may ask for a fresh snapshot, nothing else.
         if isinstance(content, dict) and content.get("type") == "stats.refresh":

@@ -173,3 +173,23 @@ def test_the_snapshot_selector_is_what_the_socket_sends():
     event = EventFactory()
     snapshot = selectors.stats_snapshot(event=event)
     assert set(snapshot) >= {"overall", "gates", "hourly", "methods", "alerts", "predictions", "event", "generatedAt"}
+
+
+def test_garbage_from_the_client_gets_an_error_frame_and_the_stream_goes_on():
+    event = EventFactory()
+    headers = session_headers(member_of(event))
+
+    async def scenario():
+        ws = communicator(event, headers)
+        assert (await ws.connect())[0]
+        await ws.receive_json_from(timeout=5)
+        await ws.send_to(text_data="{not json")
+        error = await ws.receive_json_from(timeout=5)
+        await ws.send_json_to({"type": "stats.refresh"})
+        refreshed = await ws.receive_json_from(timeout=5)
+        await ws.disconnect()
+        return error, refreshed
+
+    error, refreshed = asyncio.run(scenario())
+    assert error["error"]["code"] == "invalid"
+    assert refreshed["type"] == "stats.updated"

@@ -125,3 +125,35 @@ def test_the_dashboard_reconnects_by_itself_after_the_server_restarts(asgi_serve
     expect(page.locator("#connection-state")).to_have_attribute("data-state", "live", timeout=20000)
     # The snapshot on reconnect brings what happened while the server was away.
     expect(page.locator("#kpi-checked-in")).to_have_text("1")
+
+
+def test_the_dashboard_comes_back_by_itself_after_redis_restarts(disposable_redis, page, admin_login, transactional_db):
+    from django.test import override_settings
+
+    layers = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": disposable_redis.url, "socket_timeout": 15}], "group_expiry": 300},
+        }
+    }
+    server = AsgiServer()
+    server.env["REDIS_URL"] = disposable_redis.url
+    server.start()
+    try:
+        with override_settings(CHANNEL_LAYERS=layers):
+            event = EventFactory()
+            gate = GateFactory(event=event)
+            MembershipFactory(organization=event.organization, user__username="nightshift")
+            admin_login(page, server, "nightshift")
+            page.goto(f"{server.url}/dashboard/events/{event.slug}/")
+            expect(page.locator("#connection-state")).to_have_attribute("data-state", "live")
+
+            disposable_redis.stop()
+            expect(page.locator("#connection-state")).to_have_attribute("data-state", "reconnecting", timeout=20000)
+            disposable_redis.start()
+            expect(page.locator("#connection-state")).to_have_attribute("data-state", "live", timeout=30000)
+
+            record(event=event, gate=gate, participant=ParticipantFactory(event=event))
+            expect(page.locator("#kpi-checked-in")).to_have_text("1", timeout=15000)
+    finally:
+        server.stop()
