@@ -7,6 +7,12 @@ from analytics.models import CountedScan
 from events.models import Event
 
 
+@shared_task(name="analytics.refresh_event_stats", acks_late=True, ignore_result=True)
+def refresh_event_stats(*, event_id: int) -> int:
+    """Apply the event's marked scans, check its alerts, ping its dashboards; idempotent."""
+    return services.refresh_event_stats(event_id=event_id)
+
+
 @shared_task(name="analytics.check_alerts", acks_late=True, ignore_result=True)
 def check_alerts() -> int:
     raised = 0
