@@ -13,12 +13,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from analytics.models import Alert, EventCounter, GateCounter, HourlyCounter, Presence
-from analytics.services import LOAD_WINDOW, registered_count
 from attendance.models import Scan
 from events.access import can_view_organization
 from events.models import Event
 from gates.models import Gate
+from participants.models import Participant
 
+LOAD_WINDOW = timedelta(minutes=5)
 METHODS = list(Scan.Method.values)
 WINDOW_MINUTES = LOAD_WINDOW.total_seconds() / 60
 # Above this utilisation the M/M/1 formula explodes; past it the backlog term takes over.
@@ -36,6 +37,11 @@ def member_event(*, user, slug: str) -> Event | None:
 
 
 REGISTERED_CACHE_SECONDS = 5
+
+
+def registered_count(*, event: Event) -> int:
+    """Participants in good standing (registered or active): the attendance rate's denominator."""
+    return Participant.objects.filter(event=event, status__in=Participant.GOOD_STANDING).count()
 
 
 def cached_registered_count(*, event: Event) -> int:
