@@ -5,11 +5,13 @@ and sends its client a whole fresh snapshot at most every 250 ms, so a ping drop
 channels-redis past its capacity costs nothing the next ping does not repair.
 """
 
+import asyncio
 import logging
 import threading
+import weakref
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -21,13 +23,30 @@ def group_name(event_id: int) -> str:
     return f"event-stats-{event_id}"
 
 
+# Event loops serving stats consumers in this process (embedded mode, see below).
+_consumer_loops: "weakref.WeakSet[asyncio.AbstractEventLoop]" = weakref.WeakSet()
+
+
+def register_consumer_loop(loop: asyncio.AbstractEventLoop) -> None:
+    _consumer_loops.add(loop)
+
+
 def stats_changed(*, event_id: int) -> None:
     """Ping the event's group now. Redis being down delays the dashboard; it never raises."""
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": "stats.changed", "event": event_id}
     try:
-        async_to_sync(layer.group_send)(group_name(event_id), {"type": "stats.changed", "event": event_id})
+        if isinstance(layer, InMemoryChannelLayer):
+            # Embedded mode: the in-memory layer's queues belong to the server's event loop and
+            # are not thread-safe; a send from the relay's thread would not wake the consumer
+            # (measured: never delivered). Hand the send to that loop instead.
+            loop = next((loop for loop in list(_consumer_loops) if loop.is_running()), None)
+            if loop is not None:
+                asyncio.run_coroutine_threadsafe(layer.group_send(group_name(event_id), message), loop)
+            return
+        async_to_sync(layer.group_send)(group_name(event_id), message)
     except Exception:
         logger.warning("could not notify the stats group of event %s", event_id, exc_info=True)
 

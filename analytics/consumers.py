@@ -29,6 +29,7 @@ class EventStatsConsumer(AsyncJsonWebsocketConsumer):
         if self.event is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        broadcast.register_consumer_loop(asyncio.get_running_loop())
         self.group = broadcast.group_name(self.event.pk)
         self.interval = settings.STATS_PUSH_INTERVAL_SECONDS
         self.stale = False

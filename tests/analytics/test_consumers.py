@@ -193,3 +193,28 @@ def test_garbage_from_the_client_gets_an_error_frame_and_the_stream_goes_on():
     error, refreshed = asyncio.run(scenario())
     assert error["error"]["code"] == "invalid"
     assert refreshed["type"] == "stats.updated"
+
+
+def test_embedded_mode_in_memory_layer_delivers_updates_from_the_relay_thread():
+    """One process, no Redis: the relay runs in a background thread and must still wake the socket."""
+    from django.test import override_settings
+
+    event = EventFactory()
+    gate = GateFactory(event=event)
+    person = ParticipantFactory(event=event)
+    headers = session_headers(member_of(event))
+
+    async def scenario():
+        ws = communicator(event, headers)
+        assert (await ws.connect())[0]
+        await ws.receive_json_from(timeout=5)
+        started = time.monotonic()
+        await database_sync_to_async(record)(event=event, gate=gate, participant=person)
+        message = await ws.receive_json_from(timeout=10)
+        await ws.disconnect()
+        return message, time.monotonic() - started
+
+    with override_settings(CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}):
+        message, waited = asyncio.run(scenario())
+    assert message["data"]["overall"]["checkedIn"] == 1
+    assert waited < 2.0
