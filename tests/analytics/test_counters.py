@@ -261,3 +261,18 @@ def test_a_malformed_outbox_row_is_skipped_without_blocking_its_events_stream():
     record(event=event, participant=ParticipantFactory(event=event))
     assert relay() == 2
     assert selectors.stats_snapshot(event=event)["overall"]["checkedIn"] == 1
+
+
+def test_counters_keep_up_when_redis_is_down_only_the_ping_is_lost(disposable_redis):
+    dead_layer = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": disposable_redis.url, "socket_timeout": 2, "socket_connect_timeout": 2}]},
+        }
+    }
+    disposable_redis.stop()
+    event = EventFactory()
+    with override_settings(CHANNEL_LAYERS=dead_layer):
+        record(event=event, participant=ParticipantFactory(event=event))
+        assert relay() == 1
+    assert selectors.stats_snapshot(event=event)["overall"]["checkedIn"] == 1
