@@ -3,6 +3,7 @@
 import logging
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
@@ -33,7 +34,18 @@ def _check_cache() -> None:
     cache.delete(probe_key)
 
 
-READINESS_CHECKS = {"database": _check_database, "cache": _check_cache}
+def _check_broker() -> None:
+    # Embedded mode runs tasks in-process: there is no broker to wait for.
+    if settings.CELERY_BROKER_URL.startswith("memory://"):
+        return
+    from config.celery import app
+
+    with app.connection_for_write(url=settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
+        # One try, no back-off: a probe must answer within the orchestrator's timeout.
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+
+
+READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
 
 
 @require_GET

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "import_export",
+    "django_guid",
+    "django_prometheus",
     "events",
     "gates",
     "participants",
@@ -51,6 +54,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request id first, so every later log line carries it; metrics wrap everything else.
+    "django_guid.middleware.guid_middleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,14 +147,44 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # The relay is kicked after every commit; this sweep catches whatever a lost kick left.
     "relay-outbox": {"task": "integrations.relay_outbox", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=5.0)},
+    # Webhook retries wait in the database (next_attempt_at), never in Celery countdowns.
+    "deliver-webhooks": {"task": "integrations.deliver_webhooks", "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=5.0)},
+    "prune-outbox": {"task": "integrations.prune_outbox", "schedule": 3600.0},
     "analytics-check-alerts": {"task": "analytics.check_alerts", "schedule": 30.0},
     # Scans stored without an outbox row (refusals) still reach the counters.
     "analytics-count-uncounted-scans": {"task": "analytics.count_uncounted_scans", "schedule": 15.0},
 }
+# Relayed domain events and their webhook delivery log are kept this long.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 # Called in order, inside the relay's transaction, for every outbox row (see integrations.relay).
-OUTBOX_SINKS: list[str] = ["analytics.sinks.apply_outbox_event"]
-# Off only in tests that drive the relay by hand.
+OUTBOX_SINKS: list[str] = ["analytics.sinks.apply_outbox_event", "integrations.webhooks.sink"]
+# Off only in tests that drive the relay (and the webhook sender) by hand.
 OUTBOX_KICK = env.bool("OUTBOX_KICK", default=True)
+
+# --- Webhooks (integrations.webhooks) ------------------------------------------------------
+# Seconds to wait after each failed attempt; when the list is used up the delivery has failed.
+# Default (Standard Webhooks practice): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — 8 attempts over ~27 h.
+WEBHOOK_RETRY_SCHEDULE_SECONDS = env.list(
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS", cast=float, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+# An endpoint that has failed without a single success for this long is disabled and its owners emailed.
+WEBHOOK_DISABLE_AFTER_SECONDS = env.float("WEBHOOK_DISABLE_AFTER_SECONDS", default=24 * 3600)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_READ_TIMEOUT_SECONDS = env.float("WEBHOOK_READ_TIMEOUT_SECONDS", default=10.0)
+# SSRF guard: destinations resolving to private, loopback, link-local or reserved addresses are
+# refused unless this is explicitly on (tests and local development with a receiver on localhost).
+WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS = env.bool("WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS", default=False)
+
+# --- Metrics and request ids ------------------------------------------------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when set; without a token it is
+# open in development and closed (403) in production.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "IGNORE_URLS": ["healthz", "readyz", "metrics"],
+    # The request id travels to the Celery tasks a request queues; workers log through LOGGING too.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
+}
 
 # --- Live statistics ------------------------------------------------------------------
 # The dashboard websocket sends at most one snapshot per interval while scans arrive.
@@ -225,15 +262,32 @@ API_KEY_HASH_SECRET = env.str("API_KEY_HASH_SECRET", default=SECRET_KEY)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
 # --- Logging --------------------------------------------------------------------------
+# Every line carries the request id (django-guid, passed on to Celery tasks) and goes through
+# config.logs.ScrubPersonalData, which masks emails, phone numbers and ticket tokens.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
+        "scrub_personal_data": {"()": "config.logs.ScrubPersonalData"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json" if IS_PRODUCTION else "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if IS_PRODUCTION else "plain",
+            "filters": ["request_id", "scrub_personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-guid says at INFO every time it sets an id.
+    "loggers": {"django_guid": {"level": "WARNING"}},
 }
 
 # --- Production hardening (what `check --deploy` asks for) ------------------------------

@@ -1,23 +1,27 @@
-"""Wakes the outbox relay after a commit without putting a broker call on the request path.
+"""Wakes the outbox relay (and the webhook sender) after a commit without a broker call on the caller's path.
 
 A check-in must not fail or wait when Redis is down, so the request thread only sets a flag;
-a daemon thread per process turns flags into at most one relay task every KICK_INTERVAL
-seconds (coalescing bursts). A lost kick costs only latency: beat sweeps the outbox anyway.
+a daemon thread per process turns flags into at most one task every KICK_INTERVAL seconds
+(coalescing bursts: a relay pass of 500 rows asks for one webhook run, not 500). A lost kick
+costs only latency: beat sweeps the outbox and the due webhooks anyway.
 """
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
 KICK_INTERVAL_SECONDS = 0.05
 
 
-class RelayKicker:
-    def __init__(self) -> None:
+class TaskKicker:
+    def __init__(self, task_path: str) -> None:
+        self._task_path = task_path
         self._wanted = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -29,22 +33,24 @@ class RelayKicker:
         if self._thread is None or not self._thread.is_alive():
             with self._start_lock:
                 if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._run, name="outbox-relay-kicker", daemon=True)
+                    self._thread = threading.Thread(target=self._run, name=f"kicker:{self._task_path}", daemon=True)
                     self._thread.start()
 
     def _run(self) -> None:
-        from integrations.tasks import relay_outbox
-
+        task = import_string(self._task_path)
         while True:
             self._wanted.wait()
             self._wanted.clear()
             try:
-                relay_outbox.delay()
-            except Exception:  # broker down: the periodic sweep relays later
-                logger.warning("could not kick the outbox relay; the periodic sweep will pick it up", exc_info=True)
+                task.delay()
+            except Exception:  # broker down: the periodic sweep picks the work up later
+                logger.warning("could not queue %s; the periodic sweep will pick it up", task.name, exc_info=True)
             finally:
                 close_old_connections()
-            self._wanted.wait(timeout=KICK_INTERVAL_SECONDS)
+            # Sleep, don't wait on the flag: kicks arriving meanwhile are coalesced into the next
+            # task instead of each cutting the pause short.
+            time.sleep(KICK_INTERVAL_SECONDS)
 
 
-kicker = RelayKicker()
+kicker = TaskKicker("integrations.tasks.relay_outbox")
+webhook_kicker = TaskKicker("integrations.tasks.deliver_webhooks")

@@ -14,6 +14,7 @@ import threading
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -83,3 +84,12 @@ def relay_all(*, batch_size: int = 500, max_batches: int = 100) -> int:
         if relayed < batch_size:
             break
     return total
+
+
+def prune_relayed(*, older_than) -> int:
+    """Delete relayed outbox rows created before `older_than` (with their webhook log), keeping any with a pending delivery."""
+    from integrations.models import WebhookDelivery
+
+    pending = WebhookDelivery.objects.filter(outbox_event=OuterRef("pk"), status=WebhookDelivery.Status.PENDING)
+    deleted, _ = OutboxEvent.objects.filter(relayed_at__isnull=False, created_at__lt=older_than).exclude(Exists(pending)).delete()
+    return deleted
