@@ -97,12 +97,13 @@ def enqueue_scan(*, scan_uuid: str) -> bool:
         return cursor.rowcount == 1
 
 
-def enqueue_uncounted_scans(*, event: Event) -> int:
+def enqueue_uncounted_scans(*, event: Event, limit: int = APPLY_BATCH) -> int:
     """Mark the event's stored scans that no outbox row brought (refusals are not published).
 
     Only scans received ANALYTICS_SWEEP_GRACE_SECONDS ago or earlier: younger ones may still be
     on their way through the relay, whose marks would otherwise race these (a deadlock, seen
-    in the bench at 200 scans/s).
+    in the bench at 200 scans/s). At most `limit` per call, so a backlog (an event whose
+    statistics start late) is worked off in bounded steps instead of holding a worker.
     """
     settled = timezone.now() - timedelta(seconds=settings.ANALYTICS_SWEEP_GRACE_SECONDS)
     uncounted = (
@@ -110,7 +111,9 @@ def enqueue_uncounted_scans(*, event: Event) -> int:
         .filter(~Exists(CountedScan.objects.filter(scan_id=OuterRef("pk"))))
         .order_by("pk")
     )
-    marks = [CountedScan(scan_id=pk, event_id=event.pk, is_applied=False) for pk in uncounted.values_list("pk", flat=True)]
+    marks = [
+        CountedScan(scan_id=pk, event_id=event.pk, is_applied=False) for pk in uncounted.values_list("pk", flat=True)[:limit]
+    ]
     CountedScan.objects.bulk_create(marks, ignore_conflicts=True, batch_size=2000)
     return len(marks)
 
