@@ -157,3 +157,50 @@ def test_the_dashboard_comes_back_by_itself_after_redis_restarts(disposable_redi
             expect(page.locator("#kpi-checked-in")).to_have_text("1", timeout=15000)
     finally:
         server.stop()
+
+
+@pytest.mark.celery_worker
+def test_real_mode_web_worker_and_writer_in_separate_processes(disposable_redis, page, admin_login, transactional_db, tmp_path):
+    """Production topology: daphne serves the page, a real Celery worker (with beat) relays and
+    applies, this process writes scans; they meet only in Postgres and Redis."""
+    from config.celery import app as celery_app
+
+    previous_broker = celery_app.conf.broker_url
+    celery_app.conf.broker_url = disposable_redis.url
+    celery_app._after_fork()  # drop pooled connections to the old broker
+    server = AsgiServer()
+    server.env["REDIS_URL"] = disposable_redis.url
+    worker_log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            *("-A", "config", "worker", "-B", "--schedule", str(tmp_path / "beat-schedule")),
+            *("--pool", "threads", "-c", "2", "-l", "INFO"),
+        ],
+        cwd=ROOT,
+        env={**server.env, "OUTBOX_SWEEP_SECONDS": "1"},
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+    )
+    server.start()
+    try:
+        event = EventFactory()
+        gate = GateFactory(event=event, code="west")
+        people = ParticipantFactory.create_batch(5, event=event)
+        MembershipFactory(organization=event.organization, user__username="ops")
+        admin_login(page, server, "ops")
+        page.goto(f"{server.url}/dashboard/events/{event.slug}/")
+        expect(page.locator("#connection-state")).to_have_attribute("data-state", "live")
+
+        for person in people:
+            record(event=event, gate=gate, participant=person)
+
+        expect(page.locator("#kpi-checked-in")).to_have_text("5", timeout=30000)
+        expect(page.locator("tr[data-gate=west] td.scans")).to_have_text("5")
+    finally:
+        server.stop()
+        worker.terminate()
+        worker.wait(20)
+        worker_log.close()
+        celery_app.conf.broker_url = previous_broker
+        celery_app._after_fork()
