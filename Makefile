@@ -19,6 +19,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py rebuild_stats --event demo-conference
 	$(PY) manage.py ensure_demo_admin
 	@echo "Dashboard: http://$(HOST):$(PORT)/admin/  API docs: http://$(HOST):$(PORT)/api/docs/"
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Q
-from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from attendance.models import Scan
@@ -118,59 +116,4 @@ def gate_sync_page(*, event: Event, cursor: str | None, page_size: int | None = 
         ],
         "nextCursor": position.encode() if position else "",
         "hasMore": has_more,
-    }
-
-
-def event_stats(*, event: Event) -> dict:
-    """A snapshot of the event's attendance: overall, per gate, per hour (event time), per method."""
-    scans = Scan.objects.filter(event=event)
-    totals = scans.aggregate(
-        accepted=Count("id", filter=Q(result=Scan.Result.ACCEPTED)),
-        duplicates=Count("id", filter=Q(result=Scan.Result.DUPLICATE)),
-        rejected=Count("id", filter=Q(result=Scan.Result.REJECTED)),
-        checked_in=Count("participant", distinct=True, filter=Q(result=Scan.Result.ACCEPTED, direction=Scan.Direction.ENTRY)),
-    )
-    total_participants = Participant.objects.filter(event=event).count()
-    with connection.cursor() as db:
-        # Inside = the latest accepted scan of the participant is an entry.
-        db.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT ON (participant_id) direction FROM {Scan._meta.db_table} "  # noqa: S608
-            "WHERE event_id = %s AND result = 'accepted' AND participant_id IS NOT NULL "
-            "ORDER BY participant_id, scanned_at DESC, id DESC) latest WHERE direction = 'entry'",
-            [event.pk],
-        )
-        inside = db.fetchone()[0]
-    per_gate = (
-        Gate.objects.filter(event=event)
-        .order_by("code")
-        .annotate(
-            accepted=Count("scans", filter=Q(scans__result=Scan.Result.ACCEPTED)),
-            duplicates=Count("scans", filter=Q(scans__result=Scan.Result.DUPLICATE)),
-            rejected=Count("scans", filter=Q(scans__result=Scan.Result.REJECTED)),
-        )
-        .values_list("code", "name", "accepted", "duplicates", "rejected")
-    )
-    accepted_entries = scans.filter(result=Scan.Result.ACCEPTED, direction=Scan.Direction.ENTRY)
-    hourly = (
-        accepted_entries.annotate(hour=TruncHour("scanned_at", tzinfo=event.tzinfo))
-        .values("hour")
-        .annotate(count=Count("id"))
-        .order_by("hour")
-    )
-    methods = dict(scans.filter(result=Scan.Result.ACCEPTED).values_list("method").annotate(n=Count("id")).order_by())
-    return {
-        "event": event.slug,
-        "generatedAt": timezone.now().isoformat(),
-        "overall": {
-            "totalParticipants": total_participants,
-            "checkedIn": totals["checked_in"],
-            "inside": inside,
-            "rate": round(totals["checked_in"] / total_participants, 4) if total_participants else 0.0,
-            "accepted": totals["accepted"],
-            "duplicates": totals["duplicates"],
-            "rejected": totals["rejected"],
-        },
-        "gates": [{"id": code, "name": name, "accepted": a, "duplicates": d, "rejected": r} for code, name, a, d, r in per_gate],
-        "hourly": [{"hour": row["hour"].isoformat(), "count": row["count"]} for row in hourly],
-        "methods": {method: methods.get(method, 0) for method in Scan.Method.values},
     }

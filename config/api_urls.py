@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 urlpatterns: list = [
+    path("", include("analytics.api.urls")),
     path("", include("participants.api.urls")),
     path("", include("participants.api.bounce_urls")),
     path("", include("attendance.api.urls")),

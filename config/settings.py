@@ -118,7 +118,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": env.list("CHANNEL_REDIS_URLS", default=[REDIS_URL])},
+            "CONFIG": {
+                # redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis' 5 s BZPOPMIN:
+                # an idle consumer's read then times out and the socket closes (1011). Give it room.
+                "hosts": [{"address": url, "socket_timeout": 15} for url in env.list("CHANNEL_REDIS_URLS", default=[REDIS_URL])],
+                # Consumers re-join their group on every periodic refresh (analytics.consumers), so
+                # channels of dead processes leave groups within minutes instead of a day.
+                "group_expiry": 300,
+            },
         }
     }
 else:
@@ -143,11 +150,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Webhook retries wait in the database (next_attempt_at), never in Celery countdowns.
     "deliver-webhooks": {"task": "integrations.deliver_webhooks", "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=5.0)},
     "prune-outbox": {"task": "integrations.prune_outbox", "schedule": 3600.0},
+    "analytics-check-alerts": {"task": "analytics.check_alerts", "schedule": 30.0},
+    # Scans stored without an outbox row (refusals) still reach the counters.
+    "analytics-count-uncounted-scans": {"task": "analytics.count_uncounted_scans", "schedule": 15.0},
 }
 # Relayed domain events and their webhook delivery log are kept this long.
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 # Called in order, inside the relay's transaction, for every outbox row (see integrations.relay).
-OUTBOX_SINKS: list[str] = ["integrations.webhooks.sink"]
+OUTBOX_SINKS: list[str] = ["analytics.sinks.apply_outbox_event", "integrations.webhooks.sink"]
 # Off only in tests that drive the relay (and the webhook sender) by hand.
 OUTBOX_KICK = env.bool("OUTBOX_KICK", default=True)
 # Separate queues let several deployments (or test runs) share one Redis.
@@ -196,6 +206,15 @@ CELERY_BEAT_SCHEDULE["participants.sweep_stale_import_jobs"] = {
     "task": "participants.tasks.sweep_stale_import_jobs",
     "schedule": 60.0,
 }
+
+# --- Live statistics ------------------------------------------------------------------
+# The dashboard websocket sends at most one snapshot per interval while scans arrive.
+STATS_PUSH_INTERVAL_SECONDS = env.float("STATS_PUSH_INTERVAL_SECONDS", default=0.25)
+STATS_REFRESH_SECONDS = env.float("STATS_REFRESH_SECONDS", default=15.0)
+# Scans stored without an outbox row (refusals) are counted once they are this old.
+ANALYTICS_SWEEP_GRACE_SECONDS = env.int("ANALYTICS_SWEEP_GRACE_SECONDS", default=10)
+# An alert for the same gate (or event) is not raised again within this time.
+ALERT_COOLDOWN_SECONDS = env.int("ALERT_COOLDOWN_SECONDS", default=600)
 
 # --- Email ----------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
     path("tickets/", include("participants.ticket_urls")),
+    path("dashboard/", include("analytics.urls")),
 ]
 
 if settings.GATEHOUSE_BENCH_VIEWS:  # the benchmark's baseline (bench/checkin), never in a deployment

@@ -1,6 +1,5 @@
 """Gate API bodies (camelCase, as gate-management and the user app speak them): shape only."""
 
-import functools
 import json
 
 from django.utils import timezone
@@ -196,39 +195,6 @@ class GateSyncSerializer(serializers.Serializer):
     hasMore = serializers.BooleanField()
 
 
-class StatsOverallSerializer(serializers.Serializer):
-    totalParticipants = serializers.IntegerField()
-    checkedIn = serializers.IntegerField()
-    inside = serializers.IntegerField()
-    rate = serializers.FloatField()
-    accepted = serializers.IntegerField()
-    duplicates = serializers.IntegerField()
-    rejected = serializers.IntegerField()
-
-
-class StatsGateSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    name = serializers.CharField()
-    accepted = serializers.IntegerField()
-    duplicates = serializers.IntegerField()
-    rejected = serializers.IntegerField()
-
-
-class StatsHourSerializer(serializers.Serializer):
-    hour = serializers.DateTimeField()
-    count = serializers.IntegerField()
-
-
-class StatsSerializer(serializers.Serializer):
-    event = serializers.CharField()
-    generatedAt = serializers.DateTimeField()
-    overall = StatsOverallSerializer()
-    gates = StatsGateSerializer(many=True)
-    hourly = StatsHourSerializer(many=True)
-    methods = serializers.DictField(child=serializers.IntegerField())
-
-
-@functools.cache
 def _scan_validator() -> "ScanSerializer":
     return ScanSerializer()
 

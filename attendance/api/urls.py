@@ -9,5 +9,4 @@ urlpatterns = [
     path("attendance/batch", views.RecordBatchView.as_view(), name="attendance-batch"),
     path("tokens/verify", views.TokenVerifyView.as_view(), name="tokens-verify"),
     path("events/<slug:slug>/gate-sync", views.GateSyncView.as_view(), name="events-gate-sync"),
-    path("events/<slug:slug>/stats", views.EventStatsView.as_view(), name="events-stats"),
 ]

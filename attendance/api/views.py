@@ -90,13 +90,3 @@ class GateSyncView(GateDeviceView):
     def get(self, request, slug: str):
         event = self.device_event(request, slug)
         return Response(selectors.gate_sync_page(event=event, cursor=request.query_params.get("cursor") or None))
-
-
-class EventStatsView(GateDeviceView):
-    @extend_schema(
-        operation_id="events_stats",
-        responses={200: s.StatsSerializer, **AUTH_ERRORS},
-        summary="Attendance snapshot: overall, per gate, per hour, per method",
-    )
-    def get(self, request, slug: str):
-        return Response(selectors.event_stats(event=self.device_event(request, slug)))

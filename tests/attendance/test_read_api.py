@@ -10,7 +10,7 @@ from attendance.models import Scan
 from participants.models import Participant
 from participants.tokens import format_token
 from tests.attendance.scan_bodies import scan_body
-from tests.factories import ParticipantFactory
+from tests.factories import EventFactory, ParticipantFactory
 
 VERIFY = "/api/v1/tokens/verify"
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,9 @@ def test_gate_sync_with_a_cursor_it_did_not_issue_is_400(api, event, cursor):
     assert response.json()["error"]["code"] == "invalid_cursor"
 
 
-def test_stats_count_from_the_stored_scans(api, event, participant, gate, side_gate, exit_gate):
+def test_stats_answer_the_device_with_the_live_numbers(api, event, participant, gate, side_gate, exit_gate):
+    from tests.analytics.scans import relay
+
     other = ParticipantFactory(event=event)
     ParticipantFactory(event=event)
     start = timezone.now() - timedelta(minutes=50)
@@ -97,17 +99,16 @@ def test_stats_count_from_the_stored_scans(api, event, participant, gate, side_g
     api.post("/api/v1/attendance/record", scan_body(participant, side_gate, at=start + timedelta(minutes=1)))  # already in
     api.post("/api/v1/attendance/record", scan_body(other, side_gate, at=start, method="manual"))
     api.post("/api/v1/attendance/record", scan_body(other, exit_gate, at=start + timedelta(minutes=30)))
+    relay()
     stats = api.get(f"/api/v1/events/{event.slug}/stats").json()
-    assert stats["overall"] == {
-        "totalParticipants": 3,
-        "checkedIn": 2,
-        "inside": 1,
-        "rate": round(2 / 3, 4),
-        "accepted": 3,
-        "duplicates": 1,
-        "rejected": 0,
-    }
-    gates = {g["id"]: g for g in stats["gates"]}
-    assert (gates["east-entrance"]["accepted"], gates["east-entrance"]["duplicates"]) == (1, 1)
+    assert (stats["overall"]["registered"], stats["overall"]["checkedIn"], stats["overall"]["insideNow"]) == (3, 2, 1)
+    assert stats["overall"]["scans"]["accepted"] == 3
     assert stats["methods"] == {"qr_scan": 2, "ble_auto": 0, "manual": 1}
-    assert sum(h["count"] for h in stats["hourly"]) == 2
+    assert sum(h["count"] for h in stats["hourly"]) == 3  # accepted scans, entries and exits
+
+
+def test_stats_refuse_a_device_of_another_event(api):
+    other_event = EventFactory()
+    response = api.get(f"/api/v1/events/{other_event.slug}/stats")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
