@@ -19,12 +19,17 @@ logger = logging.getLogger(__name__)
 KICK_INTERVAL_SECONDS = 0.05
 
 
+ALL_KICKERS: list["TaskKicker"] = []
+
+
 class TaskKicker:
     def __init__(self, task_path: str) -> None:
         self._task_path = task_path
         self._wanted = threading.Event()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._busy = False
+        ALL_KICKERS.append(self)
 
     def kick(self, **_signal_kwargs) -> None:
         if not settings.OUTBOX_KICK:
@@ -36,10 +41,20 @@ class TaskKicker:
                     self._thread = threading.Thread(target=self._run, name=f"kicker:{self._task_path}", daemon=True)
                     self._thread.start()
 
+    def wait_until_idle(self, timeout: float = 10.0) -> bool:
+        """For tests and shutdown: wait until no kick is pending or running in this process."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._busy and not self._wanted.is_set():
+                return True
+            time.sleep(0.01)
+        return False
+
     def _run(self) -> None:
         task = import_string(self._task_path)
         while True:
             self._wanted.wait()
+            self._busy = True
             self._wanted.clear()
             try:
                 task.delay()
@@ -47,6 +62,7 @@ class TaskKicker:
                 logger.warning("could not queue %s; the periodic sweep will pick it up", task.name, exc_info=True)
             finally:
                 close_old_connections()
+                self._busy = False
             # Sleep, don't wait on the flag: kicks arriving meanwhile are coalesced into the next
             # task instead of each cutting the pause short.
             time.sleep(KICK_INTERVAL_SECONDS)

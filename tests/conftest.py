@@ -10,6 +10,7 @@ from celery._state import _set_task_join_will_block
 from django.conf import settings
 
 from config.celery import app as celery_app
+from integrations.kick import ALL_KICKERS
 from tests.with_services import free_port, wait_for_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -32,6 +33,10 @@ def _tasks_run_in_process(request):
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = eager
     yield
+    # Work a commit kicked off in this process (relay, webhook sender) finishes before the next
+    # test, so it never races the next test's data or a transactional test's table flush.
+    for task_kicker in ALL_KICKERS:
+        task_kicker.wait_until_idle()
     celery_app.conf.task_always_eager = previous
 
 

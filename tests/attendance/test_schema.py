@@ -3,6 +3,7 @@
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
@@ -48,8 +49,13 @@ def test_live_gate_api_never_answers_5xx_nor_breaks_its_schema(live_server):
         if (operation.method.upper(), operation.path) not in GATE_OPERATIONS:
             continue
         tested.add((operation.method.upper(), operation.path))
-        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-            _exercise(operation, mode, live_server.url, headers, event.slug)
+        _exercise(operation, schemathesis.GenerationMode.POSITIVE, live_server.url, headers, event.slug)
+        try:
+            _exercise(operation, schemathesis.GenerationMode.NEGATIVE, live_server.url, headers, event.slug)
+        except Unsatisfiable:
+            # An operation with no body and no query (the stats snapshot) has nothing to break.
+            assert operation.method.upper() == "GET" and not operation.query
+
     assert tested == GATE_OPERATIONS
 
 

@@ -126,3 +126,26 @@ def test_a_rolled_back_transaction_publishes_nothing():
         raise RuntimeError("the cause failed")
     assert not OutboxEvent.objects.filter(event_id=8).exists()
     assert relay_all() == 0
+
+
+def test_relay_all_waits_for_a_relay_holding_the_lock_and_then_relays_what_it_missed():
+    from django.db import transaction
+
+    from integrations.relay import RELAY_LOCK_KEY
+
+    _publish(1, 0)
+    holder_ready = threading.Event()
+
+    def hold_lock_briefly():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RELAY_LOCK_KEY])
+            holder_ready.set()
+            cursor.execute("SELECT pg_sleep(0.3)")
+        connection.close()
+
+    holder = threading.Thread(target=hold_lock_briefly)
+    holder.start()
+    holder_ready.wait(10)
+    assert relay_all() == 1, "a kicked relay must not give up while another pass holds the lock"
+    holder.join()
+    assert SEEN == [(1, 0)]
