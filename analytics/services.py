@@ -11,6 +11,7 @@ on one event's counters. Measured: applying each scan inside the relay (~10 quer
 
 import logging
 import time
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -92,7 +93,8 @@ def enqueue_scan(*, scan_uuid: str) -> bool:
             f"INSERT INTO {CountedScan._meta.db_table} (scan_id, event_id, is_applied) "  # noqa: S608 - table names from models
             f"SELECT id, event_id, %s FROM {Scan._meta.db_table} WHERE scan_id = %s "
             "ON CONFLICT (scan_id) DO NOTHING",
-            [False, scan_uuid],
+            # The column's own database form: a uuid on Postgres, 32 hex digits on SQLite.
+            [False, Scan._meta.get_field("scan_id").get_db_prep_value(uuid.UUID(scan_uuid), connection)],
         )
         return cursor.rowcount == 1
 
