@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CHECK_IN_TWICE = """
@@ -23,20 +25,26 @@ except ScanRejected as refusal:
 """
 
 
-def test_seed_demo_and_check_ins_work_on_sqlite(tmp_path):
+@pytest.fixture
+def manage(tmp_path):
+    """Run manage.py as `make run` does: a SQLite file, no Redis, tasks in-process."""
     environment = {
         key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'embedded.sqlite3'}"
 
-    def manage(*args):
+    def run(*args) -> str:
         result = subprocess.run(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=180
         )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 
-    manage("migrate", "-v0")
+    run("migrate", "-v0")
+    return run
+
+
+def test_seed_demo_and_check_ins_work_on_sqlite(manage):
     seeded = manage("seed_demo", "--participants", "60")
     assert "scans" in seeded and " 0 scans" not in seeded
     assert manage("shell", "-v", "0", "-c", CHECK_IN_TWICE).split() == ["201", "409", "already_checked_in"]
@@ -55,20 +63,7 @@ print(counted, truth)
 """
 
 
-def test_live_statistics_follow_check_ins_on_sqlite(tmp_path):
-    environment = {
-        key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    }
-    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'embedded.sqlite3'}"
-
-    def manage(*args):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=180
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
-
-    manage("migrate", "-v0")
+def test_live_statistics_follow_check_ins_on_sqlite(manage):
     manage("seed_demo", "--participants", "60")
     manage("shell", "-v", "0", "-c", CHECK_IN_TWICE)
     counted, truth = manage("shell", "-v", "0", "-c", STATS_FOLLOW_THE_SCANS).split()[-2:]
