@@ -229,6 +229,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=6)
     parser.add_argument("--baseline-samples", type=int, default=40)
     parser.add_argument("--mode", choices=["auto", "api", "service"], default="auto")
+    parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=0,
+        help="serve the check-in POSTs from gunicorn with this many sync workers (as deployed) instead of daphne",
+    )
     args = parser.parse_args()
     if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         print("run in real mode: DATABASE_URL=postgres://... REDIS_URL=redis://...", file=sys.stderr)
@@ -271,10 +277,32 @@ def main() -> int:
             stderr=(logs / "dashboard-worker.log").open("w"),
         ),
     ]
+    api_port = port
+    if args.api_workers:
+        # Check-ins on gunicorn sync workers, the websocket on daphne: the production split.
+        api_port = free_port()
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "-w",
+                    str(args.api_workers),
+                    "-b",
+                    f"127.0.0.1:{api_port}",
+                    "config.wsgi:application",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=(logs / "dashboard-api.log").open("w"),
+            )
+        )
     try:
         wait_for_port(port)
+        wait_for_port(api_port)
         base = f"http://127.0.0.1:{port}"
-        use_api = args.mode == "api" or (args.mode == "auto" and api_available(base))
+        api_base = f"http://127.0.0.1:{api_port}"
+        use_api = args.mode == "api" or (args.mode == "auto" and api_available(api_base))
         key = None
         if use_api:
             _, key = gate_services.create_device(event=event, name="bench tablet", gate=None, created_by=None)
@@ -299,7 +327,7 @@ def main() -> int:
             rate=args.rate,
             duration=args.duration,
             threads=args.threads,
-            base_url=base if use_api else None,
+            base_url=api_base if use_api else None,
             key=key,
         )
         drive_end = time.monotonic()
