@@ -1,6 +1,7 @@
 """Gate API bodies (camelCase, as gate-management and the user app speak them): shape only."""
 
 import json
+import threading
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -195,8 +196,16 @@ class GateSyncSerializer(serializers.Serializer):
     hasMore = serializers.BooleanField()
 
 
+_validators = threading.local()
+
+
 def _scan_validator() -> "ScanSerializer":
-    return ScanSerializer()
+    # One instance per thread: its fields are built (deep-copied) once, and validation keeps
+    # no state on the instance (what ListSerializer relies on for its child).
+    validator = getattr(_validators, "scan", None)
+    if validator is None:
+        validator = _validators.scan = ScanSerializer()
+    return validator
 
 
 def parse_scan(data) -> ScanInput:

@@ -35,7 +35,7 @@ from attendance.services.storage import (
     stored_verdict,
 )
 from gates.models import Device
-from integrations.outbox import Topic, publish
+from integrations.outbox import Topic, publish_many
 from participants.models import Participant
 from participants.tokens import normalize_token
 
@@ -195,10 +195,12 @@ def _decide_and_store(*, device, scan, scan_id, participant, gate, history, curs
     )
     insert_scans([row], cursor=cursor)
     if refusal is None:
-        publish(
+        # publish_many: one raw INSERT riding the check-in's pipeline (the ORM's create() cost
+        # ~1 ms of CPU per check-in); same transaction, same guarantees as publish().
+        publish_many(
             topic=Topic.ATTENDANCE_RECORDED,
             event_id=event.pk,
             organization_id=event.organization_id,
-            payload=outbox_payload(device=device, scan=scan, scan_id=scan_id, direction=direction, participant=participant),
+            payloads=[outbox_payload(device=device, scan=scan, scan_id=scan_id, direction=direction, participant=participant)],
         )
     return ScanOutcome(scan_id=scan_id, status=status, body=body)
