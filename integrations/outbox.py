@@ -72,7 +72,7 @@ def publish_many(*, topic: str, event_id: int, organization_id: int, payloads: l
             cursor.execute(
                 f"INSERT INTO {OutboxEvent._meta.db_table} "  # noqa: S608 - table name from the model
                 "(event_id, organization_id, topic, payload, created_at, attempts, last_error) "
-                "SELECT %s, %s, %s, payload::jsonb, %s, 0, '' FROM unnest(%s::text[]) WITH ORDINALITY AS rows(payload, n) "
+                "SELECT %s, %s, %s, payload::jsonb, %s, 0, '' FROM unnest(%b::text[]) WITH ORDINALITY AS rows(payload, n) "
                 "ORDER BY n RETURNING id",
                 [event_id, organization_id, str(topic), timezone.now(), encoded],
             )

@@ -21,13 +21,15 @@ GATE_TABLE = Gate._meta.db_table
 
 # One INSERT … SELECT FROM unnest(arrays): a batch of 1000 scans is one statement with 16
 # parameters (arrays), which psycopg sends far faster than 16,000 separate placeholders.
+# %b: binary parameters. In text format psycopg escapes every array element with a regex,
+# which was a quarter of a 1000-scan batch's CPU.
 _INSERT_SCANS = f"""
 INSERT INTO {SCAN_TABLE} (scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, method, direction,
                      result, reason, location, device_info, request_fingerprint, response_status, response_body)
 SELECT scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, method, direction,
        result, reason, location::jsonb, device_info::jsonb, request_fingerprint, response_status, response_body::jsonb
-FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
-            %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::smallint[], %s::text[])
+FROM unnest(%b::uuid[], %b::bigint[], %b::bigint[], %b::bigint[], %b::bigint[], %b::timestamptz[], %b::timestamptz[],
+            %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::smallint[], %b::text[])
   AS rows(scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, method, direction,
           result, reason, location, device_info, request_fingerprint, response_status, response_body)
 """  # noqa: S608 - table name from the model, values are parameters
