@@ -21,6 +21,7 @@ urlpatterns = [
 ]
 
 if settings.GATEHOUSE_BENCH_VIEWS:  # the benchmark's baseline (bench/checkin), never in a deployment
-    from bench.checkin.bare_view import bare_json
+    from bench.checkin.bare_view import bare_json, one_round_trip_commit
 
     urlpatterns.append(path("bench/bare-json", bare_json))
+    urlpatterns.append(path("bench/one-round-trip-commit", one_round_trip_commit))

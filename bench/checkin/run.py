@@ -113,8 +113,10 @@ def single_scenarios(base: str, args, key: str, ids: list[str]) -> dict:
         bare = {**common, "BENCH_PATH": "/bench/bare-json", "BENCH_IDS": str(distinct_ids)}
         record = {**common, "BENCH_PATH": "/api/v1/attendance/record"}
         wrk(base, args, bare, warmup=True)
+        round_trip = {**common, "BENCH_PATH": "/bench/one-round-trip-commit", "BENCH_IDS": str(distinct_ids)}
         return {
             "bare": wrk(base, args, bare),
+            "round_trip": wrk(base, args, round_trip),
             "distinct": wrk(base, args, {**record, "BENCH_IDS": str(distinct_ids), "BENCH_GATES": GATES[0]}),
             "repeat": wrk(base, args, {**record, "BENCH_IDS": str(repeat_ids), "BENCH_GATES": ",".join(GATES)}),
         }
@@ -288,6 +290,7 @@ def report(args, results: dict, batch: dict, log_path: str) -> None:
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     labels = {
         "bare": "bare Django JSON view (baseline)",
+        "round_trip": "bare view + one SQL round trip + durable commit",
         "distinct": "record, distinct first-time participants",
         "repeat": "record, repeated participants (409s)",
     }
