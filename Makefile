@@ -21,7 +21,7 @@ run: install
 	$(PY) manage.py seed_demo
 	$(PY) manage.py rebuild_stats --event demo-conference
 	$(PY) manage.py ensure_demo_admin
-	@echo "Dashboard: http://$(HOST):$(PORT)/admin/  API docs: http://$(HOST):$(PORT)/api/docs/"
+	@echo "Admin: http://$(HOST):$(PORT)/admin/  Live dashboard: http://$(HOST):$(PORT)/dashboard/events/demo-conference/  API docs: http://$(HOST):$(PORT)/api/docs/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite against real PostgreSQL and Redis (started on the fly if none is running).
