@@ -15,6 +15,7 @@ from config.celery import app as celery_app
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.outbox import OutboxEvent, publish
 from tests.factories import EventFactory
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -91,13 +92,11 @@ def worker(broker):
 
 
 def _wait_for(condition, *, timeout: float, what: str, log_path: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    tail = log_path.read_text(errors="replace")[-4000:] if log_path else ""
-    raise AssertionError(f"timed out waiting for {what}\n{tail}")
+    try:
+        wait_until(condition, timeout=timeout, interval=0.2, message=what)
+    except AssertionError as exc:
+        tail = log_path.read_text(errors="replace")[-4000:] if log_path else ""
+        raise AssertionError(f"{exc}\n{tail}") from None
 
 
 def test_events_published_while_redis_is_stopped_are_all_delivered_once_in_order_when_it_is_back(worker, broker, receiver):
@@ -111,12 +110,21 @@ def test_events_published_while_redis_is_stopped_are_all_delivered_once_in_order
         with transaction.atomic():
             publish(topic="attendance.recorded", event_id=event.pk, organization_id=event.organization_id, payload={"n": n})
     assert OutboxEvent.objects.filter(event_id=event.pk).count() == EVENTS, "every write committed"
+    # A negative check needs an observation window: two sweep periods of the worker's beat.
     time.sleep(2)
     assert receiver.received == [], "nothing can move while the broker is down"
 
     broker.start()
     _wait_for(lambda: len(receiver.received) >= EVENTS, timeout=120, what="every webhook", log_path=worker)
-    time.sleep(2)  # a duplicate would arrive now
+    _wait_for(
+        lambda: (
+            not WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.SUCCEEDED).exists()
+            and not OutboxEvent.objects.filter(relayed_at__isnull=True).exists()
+        ),
+        timeout=60,
+        what="every delivery to be settled",
+        log_path=worker,
+    )
 
     assert [body["data"]["n"] for body in receiver.bodies()] == list(range(EVENTS)), "each event once, in order"
     assert len(set(receiver.webhook_ids())) == EVENTS

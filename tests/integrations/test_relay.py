@@ -8,6 +8,7 @@ from django.test import override_settings
 
 from integrations.outbox import OutboxEvent, publish
 from integrations.relay import relay_all, relay_pending
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -106,16 +107,12 @@ def test_relay_pending_returns_zero_when_another_relay_holds_the_lock():
 
 
 def test_a_commit_kicks_the_relay_in_the_background():
-    import time
 
     from django.db import transaction
 
     with override_settings(OUTBOX_KICK=True), transaction.atomic():
         _publish(7, 1)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (7, 1) not in SEEN:
-        time.sleep(0.05)
-    assert (7, 1) in SEEN
+    wait_until(lambda: (7, 1) in SEEN, timeout=10, message="the kicked relay to deliver the row")
 
 
 def test_a_rolled_back_transaction_publishes_nothing():

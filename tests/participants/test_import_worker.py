@@ -1,10 +1,11 @@
 """Imports on a real Celery worker and Redis: a SIGKILLed worker resumes exactly where it stopped."""
 
+import datetime as dt
 import random
-import time
 
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
 from integrations.outbox import OutboxEvent
 from participants.importing import run_import, start_import
@@ -12,6 +13,7 @@ from participants.models import ImportJob, Participant
 from participants.tasks import process_import_job, sweep_stale_import_jobs
 from tests.factories import EventFactory
 from tests.participants.files import write_csv
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -26,16 +28,6 @@ def messy_rows(count: int) -> list[list]:
         name = "X" if i % 97 == 0 else f"참가자 {i}"  # ~1% invalid
         rows.append([name, email, f"010{rng.randrange(10**8):08d}", "1990-01-01", rng.choice("SML")])
     return rows
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
 
 
 def final_state(event) -> dict:
@@ -77,7 +69,7 @@ def test_sigkilled_worker_resumes_to_the_same_state_as_an_uninterrupted_run(impo
     job = start_import(event=event, path=path, filename="big.csv", enqueue=False)
     import_worker.start()
     process_import_job.apply_async(args=[job.pk], queue=import_worker.queue)
-    wait_for(lambda: ImportJob.objects.get(pk=job.pk).rows_done >= 3 * import_worker.chunk_rows, timeout=60)
+    wait_until(lambda: ImportJob.objects.get(pk=job.pk).rows_done >= 3 * import_worker.chunk_rows, timeout=60)
     import_worker.kill()
 
     killed = ImportJob.objects.get(pk=job.pk)
@@ -86,9 +78,14 @@ def test_sigkilled_worker_resumes_to_the_same_state_as_an_uninterrupted_run(impo
     assert Participant.objects.filter(event=event).count() == killed.created_count  # nothing half-written
 
     import_worker.start()
-    time.sleep(1.1)  # let the heartbeat go stale (IMPORT_STALE_AFTER_SECONDS=1 in the worker)
+    # The sweeper re-queues a job once its heartbeat is stale (IMPORT_STALE_AFTER_SECONDS=1 in the worker).
+    wait_until(
+        lambda: timezone.now() - ImportJob.objects.get(pk=job.pk).heartbeat_at > dt.timedelta(seconds=1.05),
+        timeout=10,
+        message="the killed job's heartbeat to go stale",
+    )
     sweep_stale_import_jobs.apply_async(queue=import_worker.queue)
-    finished = wait_for(
+    finished = wait_until(
         lambda: (j := ImportJob.objects.get(pk=job.pk)).status == ImportJob.Status.COMPLETED and j, timeout=120, interval=0.2
     )
 

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import tempfile
 import threading
-import time
 import uuid
 from email import message_from_bytes
 from email import policy as email_policy
@@ -104,15 +103,6 @@ def make_conninfo_url(database: dict) -> str:
     if database.get("PASSWORD"):
         credentials += ":" + quote(database["PASSWORD"], safe="")
     return f"postgres://{credentials}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
-
-
-def wait_until(predicate, *, timeout: float = 60.0, interval: float = 0.2, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
 class CeleryProcesses:

@@ -1,7 +1,7 @@
 """Delivery with real Celery worker processes: double delivery, and a worker killed mid-send."""
 
+import json
 import threading
-import time
 
 import pytest
 import redis
@@ -12,7 +12,7 @@ from participants.models import Participant
 from participants.tasks import send_welcome_email
 from participants.tickets import queue_welcome_emails
 from tests.factories import ParticipantFactory
-from tests.tickets.conftest import wait_until
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 EmailStatus = Participant.EmailStatus
@@ -20,6 +20,13 @@ EmailStatus = Participant.EmailStatus
 
 def _status(participant) -> Participant:
     return Participant.objects.get(pk=participant.pk)
+
+
+def _in_flight(broker, queue: str) -> int:
+    """Messages of `queue` still waiting or running: with acks_late a delivered message stays in
+    kombu's "unacked" hash (as [message, exchange, routing key]) until its task has finished."""
+    running = sum(1 for raw in broker.hvals("unacked") if json.loads(raw)[2] == queue)
+    return broker.llen(queue) + running
 
 
 def test_the_same_send_delivered_three_times_to_two_worker_threads_sends_one_email(smtp_server, celery_processes):
@@ -33,8 +40,9 @@ def test_the_same_send_delivered_three_times_to_two_worker_threads_sends_one_ema
 
     wait_until(lambda: _status(participant).email_status == EmailStatus.SENT, message="the send")
     broker = redis.Redis.from_url(settings.REDIS_URL)
-    wait_until(lambda: broker.llen(celery_processes.queue) == 0, message="the queue to drain")
-    time.sleep(1.0)  # let the duplicate deliveries finish their (no-op) run
+    wait_until(
+        lambda: _in_flight(broker, celery_processes.queue) == 0, message="the duplicate deliveries to finish their (no-op) run"
+    )
     assert len(smtp_server.messages) == 1
     assert _status(participant).email_attempts == 1
 
@@ -83,7 +91,8 @@ def test_two_concurrent_send_requests_for_one_ticket_queue_it_once(smtp_server, 
 
     assert sorted(results) == [0, 1]
     wait_until(lambda: _status(participant).email_status == EmailStatus.SENT, message="the send")
-    time.sleep(1.0)
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    wait_until(lambda: _in_flight(broker, celery_processes.queue) == 0, message="every queued send to have run")
     assert len(smtp_server.messages) == 1
 
 
