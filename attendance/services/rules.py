@@ -194,12 +194,8 @@ def answer(
     """(HTTP status, stored result, body) — the verdict exactly as the device will see it."""
     if refusal is None:
         body = {
-            "scanId": str(scan_id),
-            "result": Scan.Result.ACCEPTED.value,
+            **accepted_body_base(scan, scan_id),
             "direction": direction,
-            "method": scan.method,
-            "gateId": gate_code,
-            "timestamp": scan.scanned_at.isoformat(),
             "participant": {"id": str(participant.public_id), "name": participant.name, "status": participant.status},
         }
         return 201, Scan.Result.ACCEPTED.value, body
@@ -208,14 +204,37 @@ def answer(
     return status, result.value, {"error": {"code": refusal, "message": message, "details": details}}
 
 
+def accepted_body_base(scan: ScanInput, scan_id: uuid.UUID) -> dict:
+    """The accepted answer without what the database decides (direction, participant)."""
+    return {
+        "scanId": str(scan_id),
+        "result": Scan.Result.ACCEPTED.value,
+        "method": scan.method,
+        "gateId": scan.gate_code,
+        "timestamp": scan.scanned_at.isoformat(),
+    }
+
+
+# The refusal table as gatehouse_record_scan() takes it: {code: [status, stored result, message]}.
+REFUSALS_JSON = json.dumps({code: [status, result.value, message] for code, (status, result, message) in _REFUSALS.items()})
+GOOD_STANDING = sorted(_GOOD_STANDING)
+
+
 def outbox_payload(*, device: Device, scan: ScanInput, scan_id: uuid.UUID, direction: str, participant) -> dict:
+    return {
+        **outbox_payload_base(device=device, scan=scan, scan_id=scan_id),
+        "participantId": str(participant.public_id),
+        "direction": direction,
+    }
+
+
+def outbox_payload_base(*, device: Device, scan: ScanInput, scan_id: uuid.UUID) -> dict:
+    """attendance.recorded without what the database decides (participantId, direction)."""
     # Identifiers only: subscribers that need a name look it up with their own access rights.
     return {
         "scanId": str(scan_id),
         "eventSlug": device.event.slug,
-        "participantId": str(participant.public_id),
         "gateId": scan.gate_code,
-        "direction": direction,
         "method": scan.method,
         "scannedAt": scan.scanned_at.isoformat(),
         "result": Scan.Result.ACCEPTED.value,

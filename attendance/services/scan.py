@@ -1,9 +1,11 @@
-"""record_scan(): one scan, one transaction, three round trips on Postgres."""
+"""record_scan(): one scan, one transaction — on Postgres one statement, hence one round trip."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import datetime
+from contextlib import nullcontext
+from datetime import datetime, timedelta
 
 import psycopg
 from django.conf import settings
@@ -11,31 +13,29 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from attendance.services.rules import (
-    AcceptedScan,
-    GateRow,
+    GOOD_STANDING,
+    REFUSALS_JSON,
     ParticipantRow,
     ScanInput,
     ScanOutcome,
     ScanRejected,
+    accepted_body_base,
     answer,
     decide,
     outbox_payload,
+    outbox_payload_base,
 )
 from attendance.services.storage import (
-    GATE_TABLE,
-    PARTICIPANT_TABLE,
-    SCAN_TABLE,
     accepted_history,
     find_gate,
     insert_scans,
     loaded_json,
-    participant_condition,
     replay,
     scan_row,
     stored_verdict,
 )
 from gates.models import Device
-from integrations.outbox import Topic, publish_many
+from integrations.outbox import OutboxEvent, Topic, outbox_committed, publish
 from participants.models import Participant
 from participants.tokens import normalize_token
 
@@ -87,77 +87,93 @@ def record_scan(
 
 def _record_one(*, device: Device, scan: ScanInput) -> ScanOutcome:
     scan_id = scan.scan_id or uuid.uuid4()
-    event = device.event
-    if connection.vendor != "postgresql":
-        # Embedded mode (SQLite): IMMEDIATE transactions serialise writers, the ORM does the rest.
-        with transaction.atomic():
-            participant, gate, stored = _lock_portably(event=event, scan=scan, scan_id=scan_id)
-            if stored is not None:
-                return replay(scan, scan_id, stored)
-            history = accepted_history([participant.id])[participant.id] if participant else []
-            return _decide_and_store(
-                device=device, scan=scan, scan_id=scan_id, participant=participant, gate=gate, history=history
-            )
+    if connection.vendor == "postgresql":
+        return _record_in_one_statement(device=device, scan=scan, scan_id=scan_id)
+    return _record_portably(device=device, scan=scan, scan_id=scan_id)
 
-    # Pipeline mode: statements whose results are not needed yet travel together, so a
-    # check-in costs three round trips (BEGIN+lock+history, scan+outbox inserts, COMMIT)
-    # instead of seven; under CPU contention every round trip is a wake-up to wait for.
-    with (
-        transaction.atomic(),
-        connection.wrap_database_errors,
-        connection.connection.pipeline(),
-        psycopg.Cursor(connection.connection) as cursor,
-        psycopg.Cursor(connection.connection) as history_cursor,
-    ):
-        if not settings.CHECKIN_SYNCHRONOUS_COMMIT:
-            # Opt-in trade (see README, Benchmarks → Check-in): COMMIT returns before the WAL
-            # flush, so a Postgres crash may lose the last fraction of a second of acknowledged
-            # scans — never half of one, and never the scan without its outbox row.
-            cursor.execute("SELECT set_config('synchronous_commit', 'off', true)")
-        participant, gate, stored, history = _lock(cursor, history_cursor, event=event, scan=scan, scan_id=scan_id)
+
+def _record_portably(*, device: Device, scan: ScanInput, scan_id: uuid.UUID) -> ScanOutcome:
+    """Any database through the ORM and decide(): the embedded (SQLite) mode.
+
+    On SQLite, IMMEDIATE transactions serialise writers; on Postgres the row lock does.
+    """
+    with transaction.atomic():
+        participant, gate, stored = _lock_portably(event=device.event, scan=scan, scan_id=scan_id)
         if stored is not None:
             return replay(scan, scan_id, stored)
-        return _decide_and_store(
-            device=device, scan=scan, scan_id=scan_id, participant=participant, gate=gate, history=history, cursor=cursor
-        )
+        history = accepted_history([participant.id])[participant.id] if participant else []
+        return _decide_and_store(device=device, scan=scan, scan_id=scan_id, participant=participant, gate=gate, history=history)
 
 
-def _lock(cursor: psycopg.Cursor, history_cursor: psycopg.Cursor, *, event, scan: ScanInput, scan_id: uuid.UUID):
-    """(participant, gate, stored verdict, accepted history), the participant row locked.
+_RECORD_SCAN = (
+    "SELECT out_stored, out_fingerprint, out_status, out_body FROM gatehouse_record_scan("
+    "%s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::timestamptz, %s::timestamptz, %s::interval, %s::boolean, "
+    "%s::text[], %s::jsonb, %s::text, %s::uuid, %s::timestamptz, %s::text, %s::text, %s::uuid, %s::text, %s::boolean, "
+    "%s::jsonb, %s::jsonb, %s::text, %s::timestamptz, %s::jsonb, %s::jsonb, %s::boolean)"
+)
 
-    The history query is sent in the same flight but is its own statement: Postgres runs it
-    after the lock is granted, with a fresh snapshot (READ COMMITTED), so it sees every scan
-    committed by whoever held the lock before. (In the locking statement itself it would not.)
+
+def _record_in_one_statement(*, device: Device, scan: ScanInput, scan_id: uuid.UUID) -> ScanOutcome:
+    """Postgres: lock, rules, scan row and outbox row in gatehouse_record_scan() (attendance/sql/).
+
+    In autocommit that one statement is the whole transaction: one round trip, where the same
+    steps from Python cost three and most of a check-in's CPU (bench/checkin, README). The
+    rules are decide()'s; tests/attendance/test_rule_parity.py keeps the two in step.
     """
-    found = participant_condition(scan)
-    if found is not None:
-        where, params = found
-        # Lock the participant (and nothing else); the gate and a stored verdict for this scanId
-        # come along in the same statement.
-        cursor.execute(
-            f"SELECT p.id, p.public_id, p.status, p.name, g.id, g.code, g.direction, g.is_active, "  # noqa: S608
-            f"s.request_fingerprint, s.response_status, s.response_body "
-            f"FROM {PARTICIPANT_TABLE} p "
-            f"LEFT JOIN {GATE_TABLE} g ON g.event_id = p.event_id AND g.code = %s "
-            f"LEFT JOIN {SCAN_TABLE} s ON s.scan_id = %s "
-            f"WHERE p.event_id = %s AND {where} FOR UPDATE OF p",
-            [scan.gate_code, scan_id, event.pk, *params],
-        )
-        history_cursor.execute(
-            f"SELECT s.gate_id, s.direction, s.scanned_at FROM {SCAN_TABLE} s "  # noqa: S608
-            f"JOIN {PARTICIPANT_TABLE} p ON p.id = s.participant_id "
-            f"WHERE p.event_id = %s AND {where} AND s.result = 'accepted'",
-            [event.pk, *params],
-        )
-        row = cursor.fetchone()
-        history = [AcceptedScan(*accepted) for accepted in history_cursor.fetchall()]
-        if row is not None:
-            participant = ParticipantRow(*row[0:4])
-            gate = GateRow(*row[4:8]) if row[4] is not None else None
-            stored = (row[8], row[9], loaded_json(row[10])) if row[8] is not None else None
-            return participant, gate, stored, history
-    # Rare path: nobody to lock; still find the gate and a stored verdict for the audit row.
-    return None, find_gate(event, scan.gate_code), stored_verdict(scan_id) if scan.scan_id else None, []
+    event = device.event
+    token = normalize_token(scan.token) if scan.token is not None else None
+    grace = timedelta(seconds=event.checkin_grace_seconds)
+    params = [
+        event.pk,
+        event.organization_id,
+        device.pk,
+        device.gate_id,
+        event.starts_at - grace,
+        event.ends_at + grace,
+        timedelta(seconds=event.duplicate_window_seconds),
+        event.allow_multiple_checkins,
+        GOOD_STANDING,
+        REFUSALS_JSON,
+        scan.gate_code,
+        scan_id,
+        scan.scanned_at,
+        scan.method,
+        scan.direction,
+        scan.participant_id,
+        token,
+        scan.token is None or token is not None,
+        _as_json(scan.location),
+        _as_json(scan.device_info),
+        scan.fingerprint_value,
+        timezone.now(),
+        json.dumps(accepted_body_base(scan, scan_id)),
+        json.dumps(outbox_payload_base(device=device, scan=scan, scan_id=scan_id)),
+        not settings.CHECKIN_SYNCHRONOUS_COMMIT,
+    ]
+    # Inside a caller's transaction a failed statement would poison it: give it a savepoint.
+    nested = connection.in_atomic_block
+    with transaction.atomic() if nested else nullcontext(), connection.wrap_database_errors:
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(_RECORD_SCAN, params)
+            was_stored, fingerprint, status, body = cursor.fetchone()
+    body = loaded_json(body)  # Django's connection leaves jsonb as text
+    if was_stored:
+        return replay(scan, scan_id, (fingerprint, status, body))
+    if status == 201:
+        if nested:
+            transaction.on_commit(_wake_relay)
+        else:
+            _wake_relay()  # the statement has committed
+    return ScanOutcome(scan_id=scan_id, status=status, body=body)
+
+
+def _wake_relay() -> None:
+    outbox_committed.send(sender=OutboxEvent, outbox_id=None)
+
+
+def _as_json(value) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 def _lock_portably(*, event, scan: ScanInput, scan_id: uuid.UUID):
@@ -174,7 +190,7 @@ def _lock_portably(*, event, scan: ScanInput, scan_id: uuid.UUID):
     return participant, find_gate(event, scan.gate_code), stored_verdict(scan_id) if scan.scan_id else None
 
 
-def _decide_and_store(*, device, scan, scan_id, participant, gate, history, cursor=None) -> ScanOutcome:
+def _decide_and_store(*, device, scan, scan_id, participant, gate, history) -> ScanOutcome:
     event = device.event
     refusal, direction = decide(device=device, scan=scan, gate=gate, participant=participant, history=history)
     status, result, body = answer(
@@ -193,14 +209,8 @@ def _decide_and_store(*, device, scan, scan_id, participant, gate, history, curs
         body=body,
         reason=refusal,
     )
-    insert_scans([row], cursor=cursor)
+    insert_scans([row])
     if refusal is None:
-        # publish_many: one raw INSERT riding the check-in's pipeline (the ORM's create() cost
-        # ~1 ms of CPU per check-in); same transaction, same guarantees as publish().
-        publish_many(
-            topic=Topic.ATTENDANCE_RECORDED,
-            event_id=event.pk,
-            organization_id=event.organization_id,
-            payloads=[outbox_payload(device=device, scan=scan, scan_id=scan_id, direction=direction, participant=participant)],
-        )
+        payload = outbox_payload(device=device, scan=scan, scan_id=scan_id, direction=direction, participant=participant)
+        publish(topic=Topic.ATTENDANCE_RECORDED, event_id=event.pk, organization_id=event.organization_id, payload=payload)
     return ScanOutcome(scan_id=scan_id, status=status, body=body)

@@ -11,12 +11,8 @@ from django.db import connection
 from attendance.models import Scan
 from attendance.services.rules import AcceptedScan, GateRow, IdempotencyConflict, ScanInput, ScanOutcome
 from gates.models import Gate
-from participants.models import Participant
-from participants.tokens import normalize_token
 
 SCAN_TABLE = Scan._meta.db_table
-PARTICIPANT_TABLE = Participant._meta.db_table
-GATE_TABLE = Gate._meta.db_table
 
 
 # One INSERT … SELECT FROM unnest(arrays): a batch of 1000 scans is one statement with 16
@@ -60,13 +56,6 @@ def scan_row(*, device, scan, scan_id, participant, gate, received_at, direction
     )
 
 
-_INSERT_SCAN = f"""
-INSERT INTO {SCAN_TABLE} (scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, method, direction,
-                     result, reason, location, device_info, request_fingerprint, response_status, response_body)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-"""  # noqa: S608 - table name from the model, values are parameters
-
-
 def insert_scans(rows: list[tuple], *, cursor: psycopg.Cursor | None = None) -> None:
     if not rows:
         return
@@ -79,10 +68,7 @@ def insert_scans(rows: list[tuple], *, cursor: psycopg.Cursor | None = None) -> 
         with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as own:
             insert_scans(rows, cursor=own)
         return
-    if len(rows) == 1:
-        cursor.execute(_INSERT_SCAN, rows[0])
-    else:
-        cursor.execute(_INSERT_SCANS, [list(column) for column in zip(*rows, strict=True)])
+    cursor.execute(_INSERT_SCANS, [list(column) for column in zip(*rows, strict=True)])
 
 
 _ROW_FIELDS = [
@@ -137,21 +123,6 @@ def replay(scan: ScanInput, scan_id: uuid.UUID, stored: tuple[str, int, dict]) -
             "This scanId was already used for a different scan.", details={"scanId": str(scan_id), "field": "scanId"}
         )
     return ScanOutcome(scan_id=scan_id, status=status, body=body, replayed=True)
-
-
-def participant_condition(scan: ScanInput) -> tuple[str, list] | None:
-    """The WHERE fragment that finds the scan's participant, or None if it cannot match anyone."""
-    conditions, params = [], []
-    if scan.participant_id is not None:
-        conditions.append("p.public_id = %s")
-        params.append(scan.participant_id)
-    if scan.token is not None:
-        token = normalize_token(scan.token)
-        if token is None:
-            return None
-        conditions.append("p.token = %s")
-        params.append(token)
-    return " AND ".join(conditions), params
 
 
 def accepted_history(participant_ids: list[int]) -> dict[int, list[AcceptedScan]]:
