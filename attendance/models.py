@@ -26,9 +26,13 @@ class Scan(models.Model):
         REJECTED = "rejected", "Rejected"
 
     scan_id = models.UUIDField(default=uuid.uuid4, unique=True, help_text="Client idempotency key.")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="scans")
-    participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="scans")
-    gate = models.ForeignKey(Gate, null=True, blank=True, on_delete=models.SET_NULL, related_name="scans")
+    # No single-column indexes on event, participant and gate: the composite indexes below
+    # lead with each of them, and every index is written on every check-in.
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="scans", db_index=False)
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="scans", db_index=False
+    )
+    gate = models.ForeignKey(Gate, null=True, blank=True, on_delete=models.SET_NULL, related_name="scans", db_index=False)
     device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="scans")
     scanned_at = models.DateTimeField(help_text="Device time of the scan.")
     received_at = models.DateTimeField(auto_now_add=True)

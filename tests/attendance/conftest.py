@@ -51,6 +51,9 @@ def api(client, device):
         def post(self, path, body, **headers):
             return client.post(path, body, content_type="application/json", headers={**self.headers, **headers})
 
+        def post_raw(self, path, data: bytes, content_type="application/json"):
+            return client.generic("POST", path, data, content_type=content_type, headers=self.headers)
+
         def get(self, path, **params):
             return client.get(path, params, headers=self.headers)
 

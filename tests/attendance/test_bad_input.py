@@ -101,3 +101,45 @@ def test_body_over_one_megabyte_is_413(api, participant, gate):
 def test_body_over_one_megabyte_is_413_on_batch_too(api):
     response = api.post("/api/v1/attendance/batch", json.dumps({"scans": ["x" * (1024 * 1024)]}))
     assert_error_shape(response, 413, "payload_too_large")
+
+
+# RecordScanView answers well-formed scans without DRF's request cycle and hands everything
+# else to DRF: these pin down that the two read a body the same way.
+
+
+def test_nan_or_infinity_in_a_body_is_malformed_json_not_a_500(api, participant, gate):
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        text = json.dumps(scan_body(participant, gate))[:-1] + f', "location": {{"lat": {constant}}}}}'
+        response = api.post_raw(RECORD, text.encode())
+        assert_error_shape(response, 400, "malformed_json")
+    assert not Scan.objects.exists()
+
+
+def test_a_body_that_is_not_utf8_is_malformed_json(api, participant, gate):
+    response = api.post_raw(RECORD, json.dumps(scan_body(participant, gate)).encode("utf-16"))
+    assert_error_shape(response, 400, "malformed_json")
+    assert not Scan.objects.exists()
+
+
+def test_another_media_type_is_415(api, participant, gate):
+    response = api.post_raw(RECORD, json.dumps(scan_body(participant, gate)).encode(), content_type="text/plain")
+    assert_error_shape(response, 415, "unsupported_media_type")
+    assert not Scan.objects.exists()
+
+
+def test_a_refused_scan_without_scan_id_is_stored_once(api, participant, gate):
+    body = {**scan_body(participant, gate), "gateId": "no-such-gate"}
+    del body["scanId"]
+    response = api.post(RECORD, body)
+    assert_error_shape(response, 404, "gate_not_found")
+    assert Scan.objects.filter(reason="gate_not_found").count() == 1
+
+
+def test_missing_or_revoked_key_is_401_with_the_challenge(client, device, participant, gate):
+    body = json.dumps(scan_body(participant, gate))
+    response = client.post(RECORD, body, content_type="application/json")
+    assert_error_shape(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"] == "Api-Key"
+    response = client.post(RECORD, body, content_type="application/json", headers={"Authorization": "Api-Key gh_wrong"})
+    assert_error_shape(response, 401, "authentication_failed")
+    assert not Scan.objects.exists()
