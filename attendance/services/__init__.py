@@ -6,10 +6,11 @@ nothing new; the participant row is locked for the decision, so of any number of
 scans of one participant exactly the rules' number is accepted; an accepted scan writes its
 `attendance.recorded` outbox row in the same transaction. Nothing here calls Redis.
 
-Why raw SQL (psycopg, pipeline mode) on Postgres: this is the hottest path of the product
-(benchmarked in bench/checkin); the statements are few, fixed and parameterised, and each
-round trip and ORM layer skipped is measurable there. Other databases (the embedded SQLite
-mode) take the same steps through the ORM. The rules themselves are plain Python in `decide()`.
+Why SQL on Postgres: this is the hottest path of the product (benchmarked in bench/checkin).
+A single check-in is one statement, gatehouse_record_scan() (attendance/sql/record_scan.sql),
+so its transaction is one round trip; its rules are decide()'s, and
+tests/attendance/test_rule_parity.py runs both over generated cases. /batch uses decide() with
+array inserts; the embedded (SQLite) mode uses decide() through the ORM.
 """
 
 from attendance.services.batch import MAX_BATCH_SIZE, check_batch_size, record_batch

@@ -217,7 +217,8 @@ def accepted_body_base(scan: ScanInput, scan_id: uuid.UUID) -> dict:
 
 # The refusal table as gatehouse_record_scan() takes it: {code: [status, stored result, message]}.
 REFUSALS_JSON = json.dumps({code: [status, result.value, message] for code, (status, result, message) in _REFUSALS.items()})
-GOOD_STANDING = sorted(_GOOD_STANDING)
+# As a Postgres array literal: a str parameter costs psycopg no per-call type inspection.
+GOOD_STANDING_ARRAY = "{" + ",".join(sorted(_GOOD_STANDING)) + "}"
 
 
 def outbox_payload(*, device: Device, scan: ScanInput, scan_id: uuid.UUID, direction: str, participant) -> dict:

@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from attendance.services.rules import (
-    GOOD_STANDING,
+    GOOD_STANDING_ARRAY,
     REFUSALS_JSON,
     ParticipantRow,
     ScanInput,
@@ -132,7 +132,7 @@ def _record_in_one_statement(*, device: Device, scan: ScanInput, scan_id: uuid.U
         event.ends_at + grace,
         timedelta(seconds=event.duplicate_window_seconds),
         event.allow_multiple_checkins,
-        GOOD_STANDING,
+        GOOD_STANDING_ARRAY,
         REFUSALS_JSON,
         scan.gate_code,
         scan_id,
