@@ -79,6 +79,7 @@ def generated_case(rng: random.Random, event, gates, devices):
             now: 6,
             now - timedelta(seconds=100): 2,
             now - timedelta(seconds=299): 2,
+            now - timedelta(seconds=330): 1,  # an accepted scan 30 s ago is exactly one window later
             event.starts_at - grace: 1,
             event.starts_at - grace - timedelta(seconds=1): 1,
             event.ends_at + grace + timedelta(seconds=1): 1,
