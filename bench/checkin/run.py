@@ -66,6 +66,7 @@ def main() -> int:
     print(f"database {database_url.rsplit('/', 1)[1]}: migrating and seeding …", file=sys.stderr)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True)
     seed = seed_event(environment, participants=distinct_needed + args.batches * BATCH_SIZE, single=distinct_needed)
+    settle(database_url)
 
     configurations = {
         "durable": {},
@@ -120,6 +121,14 @@ def single_scenarios(base: str, args, key: str, ids: list[str]) -> dict:
             "distinct": wrk(base, args, {**record, "BENCH_IDS": str(distinct_ids), "BENCH_GATES": GATES[0]}),
             "repeat": wrk(base, args, {**record, "BENCH_IDS": str(repeat_ids), "BENCH_GATES": ",".join(GATES)}),
         }
+
+
+def settle(url: str) -> None:
+    """Vacuum, analyse and checkpoint after seeding (as pgbench does before a run), so the first
+    scenario does not share the machine with autovacuum and a checkpoint of the seed."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("VACUUM (ANALYZE)")
+        connection.execute("CHECKPOINT")
 
 
 def recreate_database(url: str) -> None:
