@@ -71,7 +71,7 @@ def insert_scans(rows: list[tuple], *, cursor: psycopg.Cursor | None = None) -> 
     cursor.execute(_INSERT_SCANS, [list(column) for column in zip(*rows, strict=True)])
 
 
-_ROW_FIELDS = [
+SCAN_ROW_FIELDS = [  # the order of scan_row()
     "scan_id",
     "event_id",
     "participant_id",
@@ -99,7 +99,7 @@ def _insert_scans_portably(rows: list[tuple]) -> None:
             Scan(
                 **{
                     name: loaded_json(value) if name in _JSON_FIELDS else value
-                    for name, value in zip(_ROW_FIELDS, row, strict=True)
+                    for name, value in zip(SCAN_ROW_FIELDS, row, strict=True)
                 }
             )
             for row in rows

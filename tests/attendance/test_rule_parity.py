@@ -14,6 +14,7 @@ from django.utils import timezone
 from attendance.models import Scan
 from attendance.services import scan as scan_service
 from attendance.services.rules import IdempotencyConflict, ScanInput
+from attendance.services.storage import SCAN_ROW_FIELDS
 from gates.models import Gate
 from integrations.outbox import OutboxEvent
 from participants.tokens import format_token
@@ -114,21 +115,8 @@ def run(path: str, device, scan: ScanInput):
         except IdempotencyConflict as conflict:
             answered = ("conflict", conflict.code)
         stored = list(
-            Scan.objects.filter(scan_id=scan.scan_id).values(
-                "participant_id",
-                "gate_id",
-                "device_id",
-                "scanned_at",
-                "method",
-                "direction",
-                "result",
-                "reason",
-                "location",
-                "device_info",
-                "request_fingerprint",
-                "response_status",
-                "response_body",
-            )
+            # Every column but the arrival time, which differs between the two runs.
+            Scan.objects.filter(scan_id=scan.scan_id).values(*(f for f in SCAN_ROW_FIELDS if f != "received_at"))
         )
         published = [
             (row.event_id, row.organization_id, row.payload)
