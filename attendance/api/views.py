@@ -1,7 +1,7 @@
 """Gate API views: authenticate the device, validate the body, call one service or selector."""
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, PermissionDenied
@@ -54,6 +54,8 @@ class RecordScanView(GateDeviceView):
             outcome = self.record(device=authenticated[1], scan=scan)
         except DomainError as refused:  # stored (or a conflict): answered here, never recorded twice
             return JsonResponse(refused.as_body(), status=refused.http_status)
+        if outcome.body_json is not None:  # the answer as Postgres stored it: no decode and re-encode
+            return HttpResponse(outcome.body_json, content_type="application/json", status=outcome.status)
         return JsonResponse(outcome.body, status=outcome.status)
 
     @staticmethod

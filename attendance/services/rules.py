@@ -77,10 +77,17 @@ class ScanInput:
 
 @dataclass(frozen=True)
 class ScanOutcome:
+    """A verdict: its status and body, the body as a dict or as the JSON text Postgres stored."""
+
     scan_id: uuid.UUID
     status: int
-    body: dict
+    parsed_body: dict | None = None
+    body_json: str | None = None
     replayed: bool = False
+
+    @functools.cached_property
+    def body(self) -> dict:
+        return self.parsed_body if self.parsed_body is not None else json.loads(self.body_json)
 
     @property
     def is_accepted(self) -> bool:
@@ -217,8 +224,7 @@ def accepted_body_base(scan: ScanInput, scan_id: uuid.UUID) -> dict:
 
 # The refusal table as gatehouse_record_scan() takes it: {code: [status, stored result, message]}.
 REFUSALS_JSON = json.dumps({code: [status, result.value, message] for code, (status, result, message) in _REFUSALS.items()})
-# As a Postgres array literal: a str parameter costs psycopg no per-call type inspection.
-GOOD_STANDING_ARRAY = "{" + ",".join(sorted(_GOOD_STANDING)) + "}"
+GOOD_STANDING = sorted(_GOOD_STANDING)
 
 
 def outbox_payload(*, device: Device, scan: ScanInput, scan_id: uuid.UUID, direction: str, participant) -> dict:

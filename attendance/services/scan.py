@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from attendance.services.rules import (
-    GOOD_STANDING_ARRAY,
+    GOOD_STANDING,
     REFUSALS_JSON,
     ParticipantRow,
     ScanInput,
@@ -29,7 +29,6 @@ from attendance.services.storage import (
     accepted_history,
     find_gate,
     insert_scans,
-    loaded_json,
     replay,
     scan_row,
     stored_verdict,
@@ -105,12 +104,7 @@ def _record_portably(*, device: Device, scan: ScanInput, scan_id: uuid.UUID) -> 
         return _decide_and_store(device=device, scan=scan, scan_id=scan_id, participant=participant, gate=gate, history=history)
 
 
-_RECORD_SCAN = (
-    "SELECT out_stored, out_fingerprint, out_status, out_body FROM gatehouse_record_scan("
-    "%s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::timestamptz, %s::timestamptz, %s::interval, %s::boolean, "
-    "%s::text[], %s::jsonb, %s::text, %s::uuid, %s::timestamptz, %s::text, %s::text, %s::uuid, %s::text, %s::boolean, "
-    "%s::jsonb, %s::jsonb, %s::text, %s::timestamptz, %s::jsonb, %s::jsonb, %s::boolean)"
-)
+_RECORD_SCAN = "SELECT out_stored, out_fingerprint, out_status, out_body FROM gatehouse_record_scan(%s::jsonb, %s::text)"
 
 
 def _record_in_one_statement(*, device: Device, scan: ScanInput, scan_id: uuid.UUID) -> ScanOutcome:
@@ -120,60 +114,60 @@ def _record_in_one_statement(*, device: Device, scan: ScanInput, scan_id: uuid.U
     steps from Python cost three and most of a check-in's CPU (bench/checkin, README). The
     rules are decide()'s; tests/attendance/test_rule_parity.py keeps the two in step.
     """
-    event = device.event
-    token = normalize_token(scan.token) if scan.token is not None else None
-    grace = timedelta(seconds=event.checkin_grace_seconds)
-    params = [
-        event.pk,
-        event.organization_id,
-        device.pk,
-        device.gate_id,
-        event.starts_at - grace,
-        event.ends_at + grace,
-        timedelta(seconds=event.duplicate_window_seconds),
-        event.allow_multiple_checkins,
-        GOOD_STANDING_ARRAY,
-        REFUSALS_JSON,
-        scan.gate_code,
-        scan_id,
-        scan.scanned_at,
-        scan.method,
-        scan.direction,
-        scan.participant_id,
-        token,
-        scan.token is None or token is not None,
-        _as_json(scan.location),
-        _as_json(scan.device_info),
-        scan.fingerprint_value,
-        timezone.now(),
-        json.dumps(accepted_body_base(scan, scan_id)),
-        json.dumps(outbox_payload_base(device=device, scan=scan, scan_id=scan_id)),
-        not settings.CHECKIN_SYNCHRONOUS_COMMIT,
-    ]
+    call = _call_document(device=device, scan=scan, scan_id=scan_id)
     # Inside a caller's transaction a failed statement would poison it: give it a savepoint.
     nested = connection.in_atomic_block
     with transaction.atomic() if nested else nullcontext(), connection.wrap_database_errors:
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(_RECORD_SCAN, params)
-            was_stored, fingerprint, status, body = cursor.fetchone()
-    body = loaded_json(body)  # Django's connection leaves jsonb as text
+            cursor.execute(_RECORD_SCAN, (call, REFUSALS_JSON))
+            was_stored, fingerprint, status, body_json = cursor.fetchone()
     if was_stored:
-        return replay(scan, scan_id, (fingerprint, status, body))
+        return replay(scan, scan_id, (fingerprint, status, json.loads(body_json)))
     if status == 201:
         if nested:
             transaction.on_commit(_wake_relay)
         else:
             _wake_relay()  # the statement has committed
-    return ScanOutcome(scan_id=scan_id, status=status, body=body)
+    return ScanOutcome(scan_id=scan_id, status=status, body_json=body_json)
+
+
+def _call_document(*, device: Device, scan: ScanInput, scan_id: uuid.UUID) -> str:
+    """gatehouse_record_scan()'s p_call: the device's context and the scan, as one JSON text."""
+    event = device.event
+    grace = timedelta(seconds=event.checkin_grace_seconds)
+    token = normalize_token(scan.token) if scan.token is not None else None
+    call = {
+        "eventId": event.pk,
+        "organizationId": event.organization_id,
+        "deviceId": device.pk,
+        "deviceGateId": device.gate_id,
+        "windowStarts": (event.starts_at - grace).isoformat(),
+        "windowEnds": (event.ends_at + grace).isoformat(),
+        "duplicateWindowSeconds": event.duplicate_window_seconds,
+        "allowMultipleCheckins": event.allow_multiple_checkins,
+        "goodStanding": GOOD_STANDING,
+        "relaxedCommit": not settings.CHECKIN_SYNCHRONOUS_COMMIT,
+        "gateCode": scan.gate_code,
+        "scanId": str(scan_id),
+        "scannedAt": scan.scanned_at.isoformat(),
+        "method": scan.method,
+        "direction": scan.direction,
+        "participantId": None if scan.participant_id is None else str(scan.participant_id),
+        "token": token,
+        "lookup": scan.token is None or token is not None,
+        "location": scan.location,
+        "deviceInfo": scan.device_info,
+        "fingerprint": scan.fingerprint_value,
+        "receivedAt": timezone.now().isoformat(),
+        "acceptedBody": accepted_body_base(scan, scan_id),
+        "outboxPayload": outbox_payload_base(device=device, scan=scan, scan_id=scan_id),
+    }
+    return json.dumps(call, separators=(",", ":"))
 
 
 def _wake_relay() -> None:
     outbox_committed.send(sender=OutboxEvent, outbox_id=None)
-
-
-def _as_json(value) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 def _lock_portably(*, event, scan: ScanInput, scan_id: uuid.UUID):
@@ -213,4 +207,4 @@ def _decide_and_store(*, device, scan, scan_id, participant, gate, history) -> S
     if refusal is None:
         payload = outbox_payload(device=device, scan=scan, scan_id=scan_id, direction=direction, participant=participant)
         publish(topic=Topic.ATTENDANCE_RECORDED, event_id=event.pk, organization_id=event.organization_id, payload=payload)
-    return ScanOutcome(scan_id=scan_id, status=status, body=body)
+    return ScanOutcome(scan_id=scan_id, status=status, parsed_body=body)

@@ -122,7 +122,7 @@ def replay(scan: ScanInput, scan_id: uuid.UUID, stored: tuple[str, int, dict]) -
         raise IdempotencyConflict(
             "This scanId was already used for a different scan.", details={"scanId": str(scan_id), "field": "scanId"}
         )
-    return ScanOutcome(scan_id=scan_id, status=status, body=body, replayed=True)
+    return ScanOutcome(scan_id=scan_id, status=status, parsed_body=body, replayed=True)
 
 
 def accepted_history(participant_ids: list[int]) -> dict[int, list[AcceptedScan]]:

@@ -7,43 +7,39 @@
 -- the event's window and the parts of the answer and of the outbox payload that do not
 -- depend on the database.
 --
--- Applied by attendance/migrations/0002_record_scan_function.py. CREATE OR REPLACE: a change
--- to this file needs a new migration that runs it again.
+-- Applied by attendance/migrations/0004_record_scan_one_document.py (0002 made the first
+-- version). CREATE OR REPLACE: a change to this file needs a new migration that runs it again.
+--
+-- The call is one jsonb document (p_call, built by attendance.services.scan) and the refusal
+-- table as text: psycopg adapting 25 typed parameters, and Postgres binding them (the refusal
+-- table parsed as jsonb on every call), cost a check-in about twice the CPU of one parameter.
+-- The refusal table is read only when a scan is refused.
 --
 -- Every statement in a VOLATILE function takes a fresh snapshot (READ COMMITTED), so the
 -- reads after the participant lock see every scan committed by whoever held it before.
 -- A replayed scanId is found by the INSERT's ON CONFLICT rather than by a read up front: the
 -- first-time check-in, the common case, then pays one index probe less.
 CREATE OR REPLACE FUNCTION gatehouse_record_scan(
-    p_event_id bigint,
-    p_organization_id bigint,
-    p_device_id bigint,
-    p_device_gate_id bigint,           -- NULL unless the device is bound to one gate
-    p_window_starts timestamptz,       -- event start minus grace
-    p_window_ends timestamptz,         -- event end plus grace
-    p_duplicate_window interval,
-    p_allow_multiple_checkins boolean,
-    p_good_standing text[],
-    p_refusals jsonb,                  -- {code: [http status, stored result, message]}
-    p_gate_code text,
-    p_scan_id uuid,
-    p_scanned_at timestamptz,
-    p_method text,
-    p_direction text,                  -- NULL: the gate's (and the participant's) default
-    p_participant_public_id uuid,      -- NULL when only a token was sent
-    p_token text,                      -- normalised; NULL when only an id was sent
-    p_lookup boolean,                  -- false: the sent token cannot belong to anyone
-    p_location jsonb,
-    p_device_info jsonb,
-    p_fingerprint text,
-    p_received_at timestamptz,
-    p_accepted_body jsonb,             -- the answer without direction and participant
-    p_outbox_payload jsonb,            -- attendance.recorded without direction and participantId
-    p_relaxed_commit boolean
-) RETURNS TABLE (out_stored boolean, out_fingerprint text, out_status smallint, out_body jsonb)
+    p_call jsonb,       -- see attendance.services.scan._call_document for its keys
+    p_refusals text     -- {code: [http status, stored result, message]}, read only to refuse
+) RETURNS TABLE (out_stored boolean, out_fingerprint text, out_status smallint, out_body text)
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
+    p_event_id bigint := (p_call ->> 'eventId')::bigint;
+    p_device_gate_id bigint := (p_call ->> 'deviceGateId')::bigint;  -- NULL unless bound to one gate
+    p_window_starts timestamptz := (p_call ->> 'windowStarts')::timestamptz;  -- start minus grace
+    p_window_ends timestamptz := (p_call ->> 'windowEnds')::timestamptz;      -- end plus grace
+    p_duplicate_window interval := make_interval(secs => (p_call ->> 'duplicateWindowSeconds')::double precision);
+    p_gate_code text := p_call ->> 'gateCode';
+    p_scan_id uuid := (p_call ->> 'scanId')::uuid;
+    p_scanned_at timestamptz := (p_call ->> 'scannedAt')::timestamptz;
+    p_direction text := p_call ->> 'direction';         -- NULL: the gate's (and the participant's) default
+    p_participant_public_id uuid := (p_call ->> 'participantId')::uuid;  -- NULL when only a token was sent
+    p_token text := p_call ->> 'token';                 -- normalised; NULL when only an id was sent
+    p_lookup boolean := (p_call ->> 'lookup')::boolean; -- false: the sent token cannot belong to anyone
+    p_fingerprint text := p_call ->> 'fingerprint';
+    p_received_at timestamptz := (p_call ->> 'receivedAt')::timestamptz;
     v_participant_id bigint;
     v_public_id uuid;
     v_name text;
@@ -60,7 +56,7 @@ DECLARE
     v_body jsonb;
     v_refusal_row jsonb;
 BEGIN
-    IF p_relaxed_commit THEN
+    IF (p_call ->> 'relaxedCommit')::boolean THEN
         -- Opt-in (CHECKIN_SYNCHRONOUS_COMMIT=false): see README, Benchmarks → Check-in.
         PERFORM set_config('synchronous_commit', 'off', true);
     END IF;
@@ -119,11 +115,11 @@ BEGIN
             v_refusal := 'outside_event_window';
         ELSIF v_participant_id IS NULL THEN
             v_refusal := 'participant_not_found';
-        ELSIF NOT (v_status = ANY (p_good_standing)) THEN
+        ELSIF NOT (p_call -> 'goodStanding' ? v_status) THEN
             v_refusal := 'participant_inactive';
         ELSIF v_duplicate THEN
             v_refusal := 'duplicate_scan';
-        ELSIF v_direction = 'entry' AND NOT p_allow_multiple_checkins AND v_inside THEN
+        ELSIF v_direction = 'entry' AND NOT (p_call ->> 'allowMultipleCheckins')::boolean AND v_inside THEN
             v_refusal := 'already_checked_in';
         END IF;
     END IF;
@@ -131,12 +127,12 @@ BEGIN
     IF v_refusal IS NULL THEN
         v_http_status := 201;
         v_result := 'accepted';
-        v_body := p_accepted_body || jsonb_build_object(
+        v_body := (p_call -> 'acceptedBody') || jsonb_build_object(
             'direction', v_direction,
             'participant', jsonb_build_object('id', v_public_id::text, 'name', v_name, 'status', v_status)
         );
     ELSE
-        v_refusal_row := p_refusals -> v_refusal;
+        v_refusal_row := p_refusals::jsonb -> v_refusal;
         v_http_status := (v_refusal_row ->> 0)::smallint;
         v_result := v_refusal_row ->> 1;
         v_body := jsonb_build_object('error', jsonb_build_object(
@@ -150,15 +146,16 @@ BEGIN
         scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, method, direction,
         result, reason, location, device_info, request_fingerprint, response_status, response_body
     ) VALUES (
-        p_scan_id, p_event_id, v_participant_id, v_gate_id, p_device_id, p_scanned_at, p_received_at, p_method, v_direction,
-        v_result, coalesce(v_refusal, ''), p_location, p_device_info, p_fingerprint, v_http_status, v_body
+        p_scan_id, p_event_id, v_participant_id, v_gate_id, (p_call ->> 'deviceId')::bigint, p_scanned_at, p_received_at,
+        p_call ->> 'method', v_direction, v_result, coalesce(v_refusal, ''), nullif(p_call -> 'location', 'null'), nullif(p_call -> 'deviceInfo', 'null'),
+        p_fingerprint, v_http_status, v_body
     )
     ON CONFLICT (scan_id) DO NOTHING;
     IF NOT FOUND THEN
         -- This scanId is stored already (a replay, or a concurrent request that got there
         -- first): nothing is written, and the caller answers with the stored verdict.
         RETURN QUERY
-            SELECT true, s.request_fingerprint::text, s.response_status::smallint, s.response_body
+            SELECT true, s.request_fingerprint::text, s.response_status::smallint, s.response_body::text
             FROM attendance_scan s WHERE s.scan_id = p_scan_id;
         RETURN;
     END IF;
@@ -166,12 +163,12 @@ BEGIN
     IF v_refusal IS NULL THEN
         INSERT INTO integrations_outboxevent (event_id, organization_id, topic, payload, created_at, attempts, last_error)
         VALUES (
-            p_event_id, p_organization_id, 'attendance.recorded',
-            p_outbox_payload || jsonb_build_object('participantId', v_public_id::text, 'direction', v_direction),
+            p_event_id, (p_call ->> 'organizationId')::bigint, 'attendance.recorded',
+            (p_call -> 'outboxPayload') || jsonb_build_object('participantId', v_public_id::text, 'direction', v_direction),
             p_received_at, 0, ''
         );
     END IF;
 
-    RETURN QUERY SELECT false, p_fingerprint, v_http_status, v_body;
+    RETURN QUERY SELECT false, p_fingerprint, v_http_status, v_body::text;
 END;
 $$;
