@@ -320,6 +320,7 @@ GATEHOUSE_BENCH_VIEWS = env.bool("GATEHOUSE_BENCH_VIEWS", default=False)
 # --- Logging --------------------------------------------------------------------------
 # Every line carries the request id (django-guid, passed on to Celery tasks) and goes through
 # config.logs.ScrubPersonalData, which masks emails, phone numbers and ticket tokens.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -337,11 +338,14 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
+            # On the handler too: Django's own loggers (django.request warns of every 4xx) keep
+            # their INFO level and propagate here, past the root logger's level.
+            "level": LOG_LEVEL,
             "formatter": "json" if IS_PRODUCTION else "plain",
             "filters": ["request_id", "scrub_personal_data"],
         }
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # django-guid says at INFO every time it sets an id.
     "loggers": {"django_guid": {"level": "WARNING"}},
 }

@@ -3,7 +3,11 @@
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from pythonjsonlogger.json import JsonFormatter
@@ -106,3 +110,20 @@ def test_production_logs_are_json_lines_with_a_request_id_field_and_no_personal_
     assert line["message"] == "ticket for [email]"
     assert line["levelname"] == "WARNING"
     assert "request_id" in line
+
+
+@pytest.mark.parametrize(("level", "is_written"), [("ERROR", False), ("WARNING", True)])
+def test_log_level_also_holds_for_djangos_own_loggers(level, is_written):
+    # django.request warns of every 4xx (each refused scan) at its own INFO level: LOG_LEVEL=ERROR
+    # must keep those lines out, as it keeps out ours.
+    script = "import logging; logging.getLogger('django.request').warning('Conflict: /api/v1/attendance/record')"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "LOG_LEVEL": level, "DEBUG": "false"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert ("Conflict: /api/v1/attendance/record" in result.stderr) is is_written
