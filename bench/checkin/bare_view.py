@@ -5,7 +5,7 @@ Routed only when GATEHOUSE_BENCH_VIEWS=1 (config/urls.py); never enabled in a de
 
 import json
 
-from django.db import connection, transaction
+from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -23,11 +23,13 @@ def bare_json(request):
 def one_round_trip_commit(request):
     """A second baseline: the bare view plus one database round trip and a durable commit.
 
-    `txid_current()` gives the transaction an id, so its COMMIT writes and flushes WAL like a
-    check-in's does (with synchronous_commit on): the floor any durable write pays here.
+    A transactional logical message writes a WAL record, so the commit must flush WAL (with
+    synchronous_commit on) as a check-in's does: the floor any durable write pays here. (An
+    earlier version called txid_current(), whose commit writes no WAL before the commit
+    record and so is not flushed synchronously: it measured a round trip, not a durable write.)
     """
     body = json.loads(request.body or b"{}")
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT txid_current()")
+    with connection.cursor() as cursor:  # autocommit: the statement is the transaction, as a check-in's
+        cursor.execute("SELECT pg_logical_emit_message(true, 'gatehouse-bench', '')")
         cursor.fetchone()
     return JsonResponse({"ok": True, "keys": len(body)}, status=201)

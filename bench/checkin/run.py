@@ -8,7 +8,8 @@ Measures in one run, side by side:
   * the same server answering a bare Django JSON view (the framework's limit);
   * POST /api/v1/attendance/batch with 1000 scans per request, against a raw psycopg insert of
     the same rows (executemany and COPY: the database's limit).
-Server: gunicorn, 2 sync workers, DJANGO_ENV=production (DEBUG off), its own Postgres database
+Server: gunicorn as deployed (config/gunicorn.py: sync workers, 2 of them here, one persistent
+database connection each), DJANGO_ENV=production (DEBUG off), its own Postgres database
 (BENCH_DATABASE_URL, recreated each run). Needs `wrk` (Debian: apt-get install wrk).
 """
 
@@ -43,6 +44,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--batches", type=int, default=8, help="batches of 1000 scans for the batch measurement")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--history-participants",
+        type=int,
+        default=20000,
+        help="participants of an earlier event, 5 stored scans each (a database that has run events before)",
+    )
     args = parser.parse_args()
 
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -58,14 +65,19 @@ def main() -> int:
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "DATABASE_POOL_MAX_SIZE": "4",
         "GATEHOUSE_BENCH_VIEWS": "1",
         "LOG_LEVEL": "ERROR",
     }
     recreate_database(database_url)
     print(f"database {database_url.rsplit('/', 1)[1]}: migrating and seeding …", file=sys.stderr)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True)
-    seed = seed_event(environment, participants=distinct_needed + args.batches * BATCH_SIZE, single=distinct_needed)
+    seed = seed_event(
+        environment,
+        participants=distinct_needed + args.batches * BATCH_SIZE,
+        single=distinct_needed,
+        history=args.history_participants,
+    )
+    seed_history(database_url, seed)
     settle(database_url)
 
     configurations = {
@@ -89,7 +101,7 @@ def running_server(environment: dict, workers: int):
     port = free_port()
     log_fd, log_path = tempfile.mkstemp(prefix="bench-checkin-gunicorn-", suffix=".log")
     server = subprocess.Popen(
-        [GUNICORN, "config.wsgi:application", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}"],
+        [GUNICORN, "-c", "config/gunicorn.py", "config.wsgi:application", "-w", str(workers), "-b", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=environment,
         stdout=log_fd,
@@ -121,6 +133,28 @@ def single_scenarios(base: str, args, key: str, ids: list[str]) -> dict:
             "distinct": wrk(base, args, {**record, "BENCH_IDS": str(distinct_ids), "BENCH_GATES": GATES[0]}),
             "repeat": wrk(base, args, {**record, "BENCH_IDS": str(repeat_ids), "BENCH_GATES": ",".join(GATES)}),
         }
+
+
+def seed_history(url: str, seed: dict) -> None:
+    """An earlier event's participants and scans, so the check-ins run against a scan table of
+    realistic size with statistics, as on a platform that has run events before.
+
+    On an empty scan table Postgres plans the check-in's history read as a sequential scan and
+    each connection keeps that cached plan while the table grows, until autovacuum analyses the
+    table (up to a minute later): the first run measured then showed that cold start (459 vs
+    911 check-ins/s in the same run), not the steady state. README, "Check-in", says more.
+    """
+    with psycopg.connect(url) as connection:
+        connection.execute(
+            "INSERT INTO attendance_scan (scan_id, event_id, participant_id, gate_id, device_id, scanned_at, received_at, "
+            "  method, direction, result, reason, request_fingerprint, response_status, response_body) "
+            "SELECT gen_random_uuid(), p.event_id, p.id, NULL, NULL, e.starts_at + (k * interval '1 hour'), "
+            "  e.starts_at + (k * interval '1 hour'), 'qr_scan', CASE WHEN k %% 2 = 0 THEN 'entry' ELSE 'exit' END, "
+            "  'accepted', '', repeat('0', 64), 201, '{}' "
+            "FROM participants_participant p JOIN events_event e ON e.id = p.event_id, generate_series(0, 4) k "
+            "WHERE p.event_id = %s",
+            [seed["history_event_id"]],
+        )
 
 
 def settle(url: str) -> None:
@@ -156,13 +190,17 @@ device, key = gates.create_device(event=event, name="bench tablet")
 people = Participant.objects.bulk_create(
     [Participant(event=event, name=f"Guest {n}", email=f"guest{n}@example.com") for n in range(COUNT)], batch_size=5000)
 ids = [str(p.public_id) for p in people]
+earlier = events.create_event(organization=organization, slug="bench-earlier", name="Earlier", status="draft",
+    starts_at=now - timedelta(days=30), ends_at=now - timedelta(days=30) + timedelta(hours=8))
+Participant.objects.bulk_create(
+    [Participant(event=earlier, name=f"Earlier {n}", email=f"earlier{n}@example.com") for n in range(HISTORY)], batch_size=5000)
 print(json.dumps({"key": key, "event_id": event.pk, "device_id": device.pk, "gate_id": event.gates.get(code=GATES[0]).pk,
-    "organization_id": organization.pk, "ids": ids}))
+    "organization_id": organization.pk, "history_event_id": earlier.pk, "ids": ids}))
 """
 
 
-def seed_event(environment: dict, *, participants: int, single: int) -> dict:
-    script = SEED_SCRIPT.replace("GATES", repr(GATES)).replace("COUNT", str(participants))
+def seed_event(environment: dict, *, participants: int, single: int, history: int) -> dict:
+    script = SEED_SCRIPT.replace("GATES", repr(GATES)).replace("COUNT", str(participants)).replace("HISTORY", str(history))
     output = subprocess.run(
         [PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=environment, check=True, capture_output=True, text=True
     ).stdout
