@@ -5,7 +5,10 @@
 Measures in one run, side by side:
   * POST /api/v1/attendance/record at concurrency 32 (wrk): distinct first-time participants,
     then repeated participants (every scan a duplicate / already checked in);
-  * the same server answering a bare Django JSON view (the framework's limit);
+  * the same server answering a bare Django JSON view (the framework's limit), and that view
+    plus one SQL round trip whose commit flushes WAL (the floor of any durable write);
+  * all of it three times: durable commits right after the seed's checkpoint, relaxed commits
+    (CHECKIN_SYNCHRONOUS_COMMIT=false), durable commits again; with the WAL written per request;
   * POST /api/v1/attendance/batch with 1000 scans per request, against a raw psycopg insert of
     the same rows (executemany and COPY: the database's limit).
 Server: gunicorn as deployed (config/gunicorn.py: sync workers, 2 of them here, one persistent
@@ -54,7 +57,7 @@ def main() -> int:
 
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     redis_url = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6"))
-    distinct_needed = args.duration * 2 * 2500  # two commit modes, up to 2500 first-time scans/s each
+    distinct_needed = args.duration * 3 * 2500  # three runs, up to 2500 first-time scans/s each
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -80,16 +83,19 @@ def main() -> int:
     seed_history(database_url, seed)
     settle(database_url)
 
+    # Durable twice: first right after the seed's checkpoint, when most pages a check-in writes
+    # cost a full-page image in the WAL it must flush, and again once they have been written.
     configurations = {
         "durable": {},
         "relaxed": {"CHECKIN_SYNCHRONOUS_COMMIT": "false"},
+        "durable-again": {},
     }
-    half = len(seed["single"]) // len(configurations)
+    share = len(seed["single"]) // len(configurations)
     results, batch = {}, None
     for number, (name, overrides) in enumerate(configurations.items()):
-        ids = seed["single"][number * half : (number + 1) * half]
+        ids = seed["single"][number * share : (number + 1) * share]
         with running_server({**environment, **overrides}, args.workers) as (base, log_path):
-            results[name] = single_scenarios(base, args, seed["key"], ids)
+            results[name] = single_scenarios(base, args, seed["key"], ids, database_url)
             if batch is None:
                 batch = measure_batches(base, seed, database_url)
     report(args, results, batch, log_path)
@@ -116,7 +122,7 @@ def running_server(environment: dict, workers: int):
         os.close(log_fd)
 
 
-def single_scenarios(base: str, args, key: str, ids: list[str]) -> dict:
+def single_scenarios(base: str, args, key: str, ids: list[str], database_url: str) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         distinct_ids = Path(scratch, "distinct.txt")
         distinct_ids.write_text("\n".join(ids) + "\n")
@@ -127,12 +133,25 @@ def single_scenarios(base: str, args, key: str, ids: list[str]) -> dict:
         record = {**common, "BENCH_PATH": "/api/v1/attendance/record"}
         wrk(base, args, bare, warmup=True)
         round_trip = {**common, "BENCH_PATH": "/bench/one-round-trip-commit", "BENCH_IDS": str(distinct_ids)}
-        return {
-            "bare": wrk(base, args, bare),
-            "round_trip": wrk(base, args, round_trip),
-            "distinct": wrk(base, args, {**record, "BENCH_IDS": str(distinct_ids), "BENCH_GATES": GATES[0]}),
-            "repeat": wrk(base, args, {**record, "BENCH_IDS": str(repeat_ids), "BENCH_GATES": ",".join(GATES)}),
+        scenarios = {
+            "bare": bare,
+            "round_trip": round_trip,
+            "distinct": {**record, "BENCH_IDS": str(distinct_ids), "BENCH_GATES": GATES[0]},
+            "repeat": {**record, "BENCH_IDS": str(repeat_ids), "BENCH_GATES": ",".join(GATES)},
         }
+        return {name: with_wal(database_url, lambda env=env: wrk(base, args, env)) for name, env in scenarios.items()}
+
+
+def with_wal(url: str, run) -> dict:
+    """The run's result with the WAL Postgres wrote meanwhile, per request (pg_stat_wal)."""
+    query = "SELECT wal_fpi, wal_bytes FROM pg_stat_wal"
+    with psycopg.connect(url, autocommit=True) as connection:
+        fpi_before, bytes_before = connection.execute(query).fetchone()
+        result = run()
+        fpi_after, bytes_after = connection.execute(query).fetchone()
+    result["wal_fpi"] = (fpi_after - fpi_before) / max(result["requests"], 1)
+    result["wal_bytes"] = float(bytes_after - bytes_before) / max(result["requests"], 1)
+    return result
 
 
 def seed_history(url: str, seed: dict) -> None:
@@ -333,22 +352,27 @@ def report(args, results: dict, batch: dict, log_path: str) -> None:
     print()
     print(f"gunicorn {args.workers} sync workers, wrk -t2 -c{args.connections} -d{args.duration}s, {os.cpu_count()} CPUs")
     print()
-    print("| commit mode | scenario | req/s | vs bare view | p50 ms | p95 ms | p99 ms | non-2xx |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| commit mode | scenario | req/s | vs bare view | p50 ms | p95 ms | p99 ms | non-2xx | WAL B/req | FPI/req |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     labels = {
         "bare": "bare Django JSON view (baseline)",
         "round_trip": "bare view + one SQL round trip + durable commit",
         "distinct": "record, distinct first-time participants",
         "repeat": "record, repeated participants (409s)",
     }
-    modes = {"durable": "durable (default)", "relaxed": "CHECKIN_SYNCHRONOUS_COMMIT=false"}
+    modes = {
+        "durable": "durable (default), first",
+        "relaxed": "CHECKIN_SYNCHRONOUS_COMMIT=false",
+        "durable-again": "durable (default), again",
+    }
     for mode, scenarios in results.items():
         bare = scenarios["bare"]["rps"]
         for key, label in labels.items():
             r = scenarios[key]
             print(
                 f"| {modes[mode]} | {label} | {r['rps']:.0f} | {r['rps'] / bare:.0%} | {r['p50_us'] / 1000:.1f} "
-                f"| {r['p95_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | {r['non_2xx']} |"
+                f"| {r['p95_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | {r['non_2xx']} "
+                f"| {r['wal_bytes']:.0f} | {r['wal_fpi']:.2f} |"
             )
     print()
     print("| batches of 1000 scans | scans/s | /batch vs this |")
