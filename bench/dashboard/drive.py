@@ -285,6 +285,8 @@ def main() -> int:
             subprocess.Popen(
                 [
                     str(Path(sys.executable).parent / "gunicorn"),
+                    "-c",
+                    "config/gunicorn.py",
                     "-w",
                     str(args.api_workers),
                     "-b",
