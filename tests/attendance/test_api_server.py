@@ -8,7 +8,6 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -18,6 +17,7 @@ from attendance.models import Scan
 from gates.services import create_device
 from tests.attendance.scan_bodies import scan_body
 from tests.factories import EventFactory, GateFactory, ParticipantFactory
+from tests.servers import test_database_url
 from tests.waiting import wait_until
 from tests.with_services import free_port, wait_for_port
 
@@ -26,18 +26,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SERVER_NAME = "gatehouse-api-under-test"
 
 
-def _test_database_url() -> str:
-    database = settings.DATABASES["default"]  # pytest-django has pointed it at the test database
-    credentials = quote(database["USER"]) + (f":{quote(database['PASSWORD'])}" if database.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-
-
 @pytest.fixture
 def api_server():
     port = free_port()
     environment = {
         **os.environ,
-        "DATABASE_URL": _test_database_url() + f"?application_name={SERVER_NAME}",
+        "DATABASE_URL": test_database_url() + f"?application_name={SERVER_NAME}",
         "SECRET_KEY": settings.SECRET_KEY,  # device keys are hashed with it
         "ALLOWED_HOSTS": "127.0.0.1",
         "OUTBOX_KICK": "false",

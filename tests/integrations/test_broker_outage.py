@@ -8,27 +8,19 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from config.celery import app as celery_app
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.outbox import OutboxEvent, publish
 from tests.factories import EventFactory
+from tests.servers import test_database_url
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = 12
-
-
-def _database_url() -> str:
-    from urllib.parse import quote
-
-    database = settings.DATABASES["default"]  # pytest-django has pointed it at the test database
-    credentials = quote(database["USER"]) + (f":{quote(database['PASSWORD'])}" if database.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
 
 
 @pytest.fixture
@@ -49,7 +41,7 @@ def worker(broker):
     log_path = Path(directory) / "worker.log"
     environment = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": test_database_url(),
         "REDIS_URL": broker.url,
         "DATABASE_POOL_MAX_SIZE": "3",
         "WEBHOOKS_ALLOW_PRIVATE_DESTINATIONS": "true",

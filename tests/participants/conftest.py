@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
+
+from tests.servers import test_database_url
 
 
 @pytest.fixture(autouse=True)
@@ -30,10 +31,9 @@ class ImportWorker:
         self.starts = 0
 
     def environment(self) -> dict:
-        database = connection.settings_dict
         return {
             **os.environ,
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            "DATABASE_URL": test_database_url(),
             "REDIS_URL": django_settings.REDIS_URL,
             "DATABASE_POOL_MAX_SIZE": "3",
             "MEDIA_ROOT": str(self.media_root),

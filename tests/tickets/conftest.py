@@ -13,13 +13,13 @@ import uuid
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 
 from config.celery import app as celery_app
+from tests.servers import test_database_url
 from tests.with_services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,14 +97,6 @@ def smtp_server(settings):
     server.controller.stop()
 
 
-def make_conninfo_url(database: dict) -> str:
-    """A DATABASE_URL for the test database (pytest-django renamed it to test_…)."""
-    credentials = quote(database["USER"] or "", safe="")
-    if database.get("PASSWORD"):
-        credentials += ":" + quote(database["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
-
-
 class CeleryProcesses:
     """Real `celery worker` / `celery beat` subprocesses on a queue of the test's own."""
 
@@ -112,11 +104,10 @@ class CeleryProcesses:
         self.queue = f"test-tickets-{uuid.uuid4().hex[:10]}"
         self.directory = tempfile.mkdtemp(prefix="gatehouse-celery-")
         self.processes: list[subprocess.Popen] = []
-        database = settings.DATABASES["default"]
         self.env = {
             **os.environ,
             # The worker must see the test database, not the development one.
-            "DATABASE_URL": make_conninfo_url(database),
+            "DATABASE_URL": test_database_url(),
             "DATABASE_POOL_MAX_SIZE": "3",
             "REDIS_URL": settings.REDIS_URL,
             "EMAIL_URL": smtp_url,
