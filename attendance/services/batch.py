@@ -5,10 +5,8 @@ from __future__ import annotations
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from attendance.models import Scan
 from attendance.services.rules import (
     AcceptedScan,
     BatchOutcome,
@@ -21,11 +19,17 @@ from attendance.services.rules import (
     decide,
     outbox_payload,
 )
-from attendance.services.storage import accepted_history, insert_scans, loaded_json, replay, scan_row
+from attendance.services.storage import (
+    accepted_history,
+    insert_scans,
+    lock_participants,
+    replay,
+    scan_row,
+    stored_verdicts,
+)
 from config.errors import DomainError
 from gates.models import Device, Gate
 from integrations.outbox import Topic, publish_many
-from participants.models import Participant
 from participants.tokens import normalize_token
 
 MAX_BATCH_SIZE = 1000
@@ -62,27 +66,15 @@ def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
     outcome = BatchOutcome()
     rows, payloads = [], []
     with transaction.atomic():
-        stored = {
-            scan_id: (fingerprint, status, loaded_json(body))
-            for scan_id, fingerprint, status, body in Scan.objects.filter(scan_id__in=[s.scan_id for s in ordered]).values_list(
-                "scan_id", "request_fingerprint", "response_status", "response_body"
-            )
-        }
+        stored = stored_verdicts([s.scan_id for s in ordered])
         gates = {
             row[1]: GateRow(*row)
             for row in Gate.objects.filter(event=event).order_by().values_list("id", "code", "direction", "is_active")
         }
         public_ids = {s.participant_id for s in ordered if s.participant_id is not None}
         tokens = {t for s in ordered if s.token is not None and (t := normalize_token(s.token))}
-        # Locked in id order, so two batches sharing participants cannot deadlock.
-        locked = (
-            Participant.objects.select_for_update()
-            .filter(Q(public_id__in=public_ids) | Q(token__in=tokens), event=event)
-            .order_by("id")
-            .values_list("id", "public_id", "status", "name", "token")
-        )
         by_public_id, by_token = {}, {}
-        for pid, public_id, status, name, token in locked:
+        for pid, public_id, status, name, token in lock_participants(event=event, public_ids=public_ids, tokens=tokens):
             participant = ParticipantRow(pid, public_id, status, name)
             by_public_id[public_id] = participant
             by_token[token] = participant

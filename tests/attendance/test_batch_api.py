@@ -9,6 +9,7 @@ from django.utils import timezone
 from attendance.models import Scan
 from integrations.outbox import OutboxEvent
 from participants.models import Participant
+from participants.tokens import format_token
 from tests.attendance.scan_bodies import scan_body
 from tests.factories import ParticipantFactory
 
@@ -116,3 +117,17 @@ def test_a_batch_without_a_scans_list_is_invalid(api, body):
     response = api.post(BATCH, body)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
+
+
+def test_batch_scans_identified_by_token_alone_or_with_their_id_are_matched(api, event, participant, gate):
+    by_token_only = ParticipantFactory(event=event)
+    other = ParticipantFactory(event=event)
+    now = timezone.now() - timedelta(minutes=30)
+    printed = scan_body(by_token_only, gate, at=now)
+    del printed["participantId"]
+    printed["token"] = format_token(by_token_only.token).lower()
+    both = scan_body(participant, gate, at=now, token=participant.token)
+    mismatched = scan_body(participant, gate, at=now + timedelta(minutes=1), token=other.token)
+    body = api.post(BATCH, {"scans": [printed, both, mismatched]}).json()
+    assert {s["participant"]["id"] for s in body["successful"]} == {str(by_token_only.public_id), str(participant.public_id)}
+    assert [(f["scanId"], f["error"]["code"]) for f in body["failed"]] == [(mismatched["scanId"], "participant_not_found")]
