@@ -33,8 +33,8 @@ class TaskKicker:
 
     def kick(self, **_signal_kwargs) -> None:
         if self._wanted.is_set() and self._thread is not None and self._thread.is_alive():
-            # A kick is pending already: every check-in of a busy gate lands here, and setting
-            # the flag again would take its lock and wake nobody (bench/checkin).
+            # A kick is pending already (every check-in of a busy gate lands here): setting the
+            # flag again would only take its lock.
             return
         if not settings.OUTBOX_KICK:
             return
