@@ -2,8 +2,8 @@
 
 Sync workers: one request at a time per process, so each process keeps one persistent database
 connection (Django's CONN_MAX_AGE) instead of a psycopg pool. In a single-threaded process a
-pool only adds a checkout and a return (locks, a thread wake-up) to every request: about
-90 µs of CPU per check-in, measured in-process (README, Benchmarks → Check-in). Daphne and Celery's
+pool only adds a checkout and a return (locks, a thread wake-up) to every request: 70–230 µs
+of CPU per check-in in bench/checkin/inprocess.py (README, Benchmarks → Check-in). Daphne and Celery's
 thread pools, where several threads share a process, keep the pool (config/settings.py).
 Everything here can still be overridden on the command line or with GUNICORN_CMD_ARGS.
 """
