@@ -43,19 +43,7 @@ def main() -> int:
         return 0
 
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gh_bench_inprocess")
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_ENV": "production",
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-        "SECURE_SSL_REDIRECT": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"),
-        "GATEHOUSE_BENCH_VIEWS": "1",
-        "LOG_LEVEL": "ERROR",
-    }
+    environment = run.production_environment(database_url)
     per_setting = args.requests + 200 + (args.batches + 1) * run.BATCH_SIZE
     run.recreate_database(database_url)
     print(f"database {database_url.rsplit('/', 1)[1]}: migrating and seeding …", file=sys.stderr)

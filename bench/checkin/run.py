@@ -56,21 +56,8 @@ def main() -> int:
     args = parser.parse_args()
 
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    redis_url = os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6"))
     distinct_needed = args.duration * 3 * 2500  # three runs, up to 2500 first-time scans/s each
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_ENV": "production",
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-        "SECURE_SSL_REDIRECT": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "GATEHOUSE_BENCH_VIEWS": "1",
-        "LOG_LEVEL": "ERROR",
-    }
+    environment = production_environment(database_url)
     recreate_database(database_url)
     print(f"database {database_url.rsplit('/', 1)[1]}: migrating and seeding …", file=sys.stderr)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment, check=True)
@@ -100,6 +87,23 @@ def main() -> int:
                 batch = measure_batches(base, seed, database_url)
     report(args, results, batch, log_path)
     return 0
+
+
+def production_environment(database_url: str) -> dict:
+    """The server's environment: production settings, a bench secret, the bench's database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_ENV": "production",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6")),
+        "GATEHOUSE_BENCH_VIEWS": "1",
+        "LOG_LEVEL": "ERROR",
+    }
 
 
 @contextlib.contextmanager
