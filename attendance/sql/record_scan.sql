@@ -11,9 +11,8 @@
 -- version). CREATE OR REPLACE: a change to this file needs a new migration that runs it again.
 --
 -- The call is one jsonb document (p_call, built by attendance.services.scan) and the refusal
--- table as text: psycopg adapting 25 typed parameters, and Postgres binding them (the refusal
--- table parsed as jsonb on every call), cost a check-in about twice the CPU of one parameter.
--- The refusal table is read only when a scan is refused.
+-- table as text, read only when a scan is refused: the first version took 25 typed parameters,
+-- which psycopg adapted one by one, and Postgres parsed the refusal table as jsonb every call.
 --
 -- Every statement in a VOLATILE function takes a fresh snapshot (READ COMMITTED), so the
 -- reads after the participant lock see every scan committed by whoever held it before.
