@@ -3,8 +3,8 @@
 from django.urls import include, path
 
 urlpatterns: list = [
+    path("", include("attendance.api.urls")),  # first: the gate endpoints are the busiest
     path("", include("analytics.api.urls")),
     path("", include("participants.api.urls")),
     path("", include("participants.api.bounce_urls")),
-    path("", include("attendance.api.urls")),
 ]

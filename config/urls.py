@@ -9,13 +9,14 @@ from config import health
 from integrations.metrics import metrics_view
 
 urlpatterns = [
+    # First: Django tries patterns in order, and gate devices call /api/v1/ many times a second.
+    path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include("config.api_urls")),
     path("tickets/", include("participants.ticket_urls")),
     path("dashboard/", include("analytics.urls")),
 ]
