@@ -7,10 +7,14 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from attendance.models import Scan
-from attendance.services import MAX_BATCH_SIZE, ScanInput, check_batch_size
+from attendance.services import MAX_BATCH_SIZE, ScanInput, check_batch_size, is_ticket_text
 from participants.models import Participant
+from participants.tickets import SIGNATURE_LENGTH, VERSION
+from participants.tokens import TOKEN_LENGTH
 
 MAX_JSON_DETAIL_BYTES = 4096
+MAX_PRINTED_TOKEN_LENGTH = 80
+TICKET_TEXT_LENGTH = len(VERSION) + 1 + TOKEN_LENGTH + 1 + SIGNATURE_LENGTH  # GH1:<token>:<signature>, 138
 
 
 def _storable_text(value: str) -> str:
@@ -41,6 +45,31 @@ class TextField(serializers.CharField):
         super().__init__(**kwargs)
 
 
+class TokenTextField(TextField):
+    """A ticket token as printed or typed (at most 80 characters), or the QR code's whole text."""
+
+    default_error_messages = {
+        "not_a_token": f"Ensure this field has no more than {MAX_PRINTED_TOKEN_LENGTH} characters "
+        f"(a printed token), or is the text of the ticket's QR code ({VERSION}:…, {TICKET_TEXT_LENGTH} characters)."
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=TICKET_TEXT_LENGTH, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(value) > MAX_PRINTED_TOKEN_LENGTH and not is_ticket_text(value):
+            self.fail("not_a_token")
+        return value
+
+
+TOKEN_HELP = (
+    f"The ticket: its token as printed (`PREFIX-ABCDE-…`, any case, dashes optional) or bare, or the whole "
+    f"text read from its QR code (`{VERSION}:<token>:<signature>`). QR text is checked against the event's "
+    "signing key; an altered, forged or other event's ticket is refused with `invalid_ticket`."
+)
+
+
 class StrictUUIDField(serializers.UUIDField):
     """A UUID given as a string: DRF alone would also read the integer 12345 as a UUID."""
 
@@ -63,7 +92,7 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 class ScanSerializer(serializers.Serializer):
     participantId = StrictUUIDField(required=False, help_text="The participant's public id; or send `token`.")
-    token = TextField(required=False, max_length=80, help_text="The ticket token as printed or read from the QR code.")
+    token = TokenTextField(required=False, help_text=TOKEN_HELP)
     gateId = TextField(max_length=64, help_text="The gate's code, e.g. `main-entrance`.")
     timestamp = AwareDateTimeField(help_text="Device time of the scan, with its offset.")
     method = serializers.ChoiceField(choices=Scan.Method.choices)
@@ -119,7 +148,7 @@ class BatchRequestSerializer(serializers.Serializer):
 
 
 class TokenVerifySerializer(serializers.Serializer):
-    token = TextField(max_length=80)
+    token = TokenTextField(help_text=TOKEN_HELP)
 
 
 # --- answers (documentation for the OpenAPI schema) -------------------------------------------

@@ -110,7 +110,9 @@ class TokenVerifyView(GateDeviceView):
     def post(self, request):
         serializer = s.TokenVerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(selectors.ticket_summary(event=request.auth.event, token=serializer.validated_data["token"]))
+        event = request.auth.event
+        token = services.ticket_token(serializer.validated_data["token"], event=event)
+        return Response(selectors.ticket_summary(event=event, token=token))
 
 
 class GateSyncView(GateDeviceView):
