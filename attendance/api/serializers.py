@@ -70,6 +70,22 @@ TOKEN_HELP = (
 )
 
 
+# The short names the demo data and some tablet apps send; stored and answered as the canonical name.
+METHOD_ALIASES = {"qr": Scan.Method.QR_SCAN, "ble": Scan.Method.BLE_AUTO}
+
+
+class MethodField(serializers.ChoiceField):
+    """Scan.Method's values, and their aliases read as the canonical value."""
+
+    def __init__(self, **kwargs):
+        aliases = [
+            (alias, f"{Scan.Method(canonical).label} (alias of `{canonical}`)") for alias, canonical in METHOD_ALIASES.items()
+        ]
+        super().__init__(choices=[*Scan.Method.choices, *aliases], **kwargs)
+        # The lookup ChoiceField does anyway answers the canonical value: aliases cost nothing more.
+        self.choice_strings_to_values.update({alias: canonical.value for alias, canonical in METHOD_ALIASES.items()})
+
+
 class StrictUUIDField(serializers.UUIDField):
     """A UUID given as a string: DRF alone would also read the integer 12345 as a UUID."""
 
@@ -95,7 +111,10 @@ class ScanSerializer(serializers.Serializer):
     token = TokenTextField(required=False, help_text=TOKEN_HELP)
     gateId = TextField(max_length=64, help_text="The gate's code, e.g. `main-entrance`.")
     timestamp = AwareDateTimeField(help_text="Device time of the scan, with its offset.")
-    method = serializers.ChoiceField(choices=Scan.Method.choices)
+    method = MethodField(
+        help_text="How the participant was identified. `qr` and `ble` are accepted as aliases of `qr_scan` and "
+        "`ble_auto`; the canonical name is what is stored and answered."
+    )
     direction = serializers.ChoiceField(
         choices=Scan.Direction.choices, required=False, help_text="Defaults to the gate's direction."
     )
