@@ -4,7 +4,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import APIException, NotAuthenticated, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.utils import json as strict_json
 from rest_framework.views import APIView
@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from attendance import selectors, services
 from attendance.api import serializers as s
 from config.errors import DomainError
-from gates.authentication import DeviceApiKeyAuthentication, IsGateDevice
+from gates.authentication import HOW_TO_SEND, DeviceApiKeyAuthentication, IsGateDevice
 
 ERROR = OpenApiResponse(s.ErrorSerializer, description="`{error: {code, message, details}}` with a stable code.")
 AUTH_ERRORS = {401: ERROR, 403: ERROR}
@@ -23,6 +23,11 @@ class GateDeviceView(APIView):
 
     authentication_classes = [DeviceApiKeyAuthentication]
     permission_classes = [IsGateDevice]
+
+    def permission_denied(self, request, message=None, code=None):
+        if request.authenticators and not request.successful_authenticator:
+            raise NotAuthenticated(f"No device key was sent. {HOW_TO_SEND}")
+        super().permission_denied(request, message=message, code=code)
 
     def device_event(self, request, slug: str):
         event = request.auth.event
