@@ -128,6 +128,10 @@ _REFUSALS = {
 }
 
 
+# Read-only, for the API's documentation: every refusal code with its status, stored result, message.
+REFUSALS = _REFUSALS
+
+
 @dataclass(frozen=True)
 class GateRow:
     id: int
