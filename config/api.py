@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -43,7 +45,8 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    # A subclass may name its own stable code (e.g. gates.authentication.AuthenticationSchemeError).
+    code = getattr(exc, "error_code", None) or next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         message = "Invalid input: " + ", ".join(sorted(str(k) for k in details)) if details else "Invalid input."
@@ -53,3 +56,26 @@ def exception_handler(exc, context):
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
         response["WWW-Authenticate"] = "Api-Key"
     return response
+
+
+# --- documenting errors in the OpenAPI schema ----------------------------------------------
+
+
+def error_example(code: str, message: str, details: dict | None = None) -> OpenApiExample:
+    """One error body as the API answers it, named after its code."""
+    return OpenApiExample(code, summary=code, value=error_body(code, message, details), response_only=True)
+
+
+def error_response(lead: str, *examples: OpenApiExample, schema=OpenApiTypes.OBJECT) -> OpenApiResponse:
+    """A documented error status: what it means, then each code it may carry with its message."""
+    lines = [f"- `{e.name}`: {e.value['error']['message']}" for e in examples]
+    return OpenApiResponse(schema, description=lead + "\n\nCodes:\n" + "\n".join(lines), examples=list(examples))
+
+
+INVALID = error_example(
+    "invalid", "Invalid input: gateId", {"gateId": ["This field is required."]}
+)  # details: the field names, each with its messages
+MALFORMED_JSON = error_example("malformed_json", "JSON parse error - Expecting value: line 1 column 1 (char 0)")
+PAYLOAD_TOO_LARGE = error_example("payload_too_large", "The request body is larger than 1048576 bytes.", {"limit": 1048576})
+UNSUPPORTED_MEDIA_TYPE = error_example("unsupported_media_type", 'Unsupported media type "text/plain" in request.')
+NOT_FOUND = error_example("not_found", "No such event.")

@@ -306,6 +306,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Names for choice sets that share a field name (method, code, result) across the gate API.
+    "ENUM_NAME_OVERRIDES": {
+        "ScanMethodEnum": "attendance.models.Scan.Method",
+        "ScanMethodInputEnum": "attendance.api.serializers.METHOD_INPUT_CHOICES",
+        "ErrorCodeEnum": "attendance.api.serializers.ERROR_CODE_CHOICES",
+        "DuplicateCodeEnum": "attendance.api.serializers.DUPLICATE_CODE_CHOICES",
+        "AcceptedResultEnum": [("accepted", "Accepted")],
+        "RefusedResultEnum": "attendance.api.serializers.REFUSED_RESULT_CHOICES",
+    },
 }
 # Device API keys are checked with a keyed hash (HMAC-SHA256), not a password hasher.
 API_KEY_HASH_SECRET = env.str("API_KEY_HASH_SECRET", default=SECRET_KEY)

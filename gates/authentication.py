@@ -18,7 +18,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
-from gates.api_keys import hash_api_key
+from gates.api_keys import KEY_PREFIX, hash_api_key
 from gates.models import Device
 
 # last_seen_at is written at most this often per device, so a busy gate costs no extra write
@@ -26,6 +26,8 @@ from gates.models import Device
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 MAX_KEY_LENGTH = 200
 CACHE_MAX_ENTRIES = 4096
+
+HOW_TO_SEND = 'Send the device key as "Authorization: Api-Key <key>" or "X-Api-Key: <key>".'
 
 _cache: dict[str, tuple[float, Device]] = {}
 _cache_lock = threading.Lock()
@@ -69,6 +71,13 @@ class DevicePrincipal:
         return f"device:{self.device.pk}"
 
 
+class AuthenticationSchemeError(exceptions.AuthenticationFailed):
+    """A device key in the Authorization header without the `Api-Key` scheme (bare, or as Bearer)."""
+
+    default_code = "authentication_scheme"
+    error_code = "authentication_scheme"  # the API's stable `code` (config.api.exception_handler)
+
+
 class DeviceApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Api-Key"
 
@@ -102,7 +111,17 @@ class DeviceApiKeyAuthentication(authentication.BaseAuthentication):
         explicit = request.META.get("HTTP_X_API_KEY")
         if explicit is not None:
             return explicit.strip()
+        if header and _is_device_key_without_scheme(header):
+            # Not accepted (a key must say what it is), but explained: the usual slip of a new integrator.
+            raise AuthenticationSchemeError(f'The device key was sent without the "{self.keyword}" scheme. {HOW_TO_SEND}')
         return None
+
+
+def _is_device_key_without_scheme(header: str) -> bool:
+    """`Authorization: <key>` or `Authorization: <another scheme> ghd_…`; other schemes' credentials
+    (a proxy's Basic, say) are left alone for whichever authentication they are meant for."""
+    scheme, _, credentials = header.strip().partition(" ")
+    return not credentials.strip() or scheme.startswith(KEY_PREFIX) or credentials.strip().startswith(KEY_PREFIX)
 
 
 class IsGateDevice(permissions.BasePermission):

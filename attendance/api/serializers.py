@@ -7,10 +7,15 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from attendance.models import Scan
-from attendance.services import MAX_BATCH_SIZE, ScanInput, check_batch_size
+from attendance.services import MAX_BATCH_SIZE, ScanInput, check_batch_size, is_ticket_text
+from attendance.services.rules import REFUSALS
 from participants.models import Participant
+from participants.tickets import SIGNATURE_LENGTH, VERSION
+from participants.tokens import TOKEN_LENGTH
 
 MAX_JSON_DETAIL_BYTES = 4096
+MAX_PRINTED_TOKEN_LENGTH = 80
+TICKET_TEXT_LENGTH = len(VERSION) + 1 + TOKEN_LENGTH + 1 + SIGNATURE_LENGTH  # GH1:<token>:<signature>, 138
 
 
 def _storable_text(value: str) -> str:
@@ -41,6 +46,51 @@ class TextField(serializers.CharField):
         super().__init__(**kwargs)
 
 
+class TokenTextField(TextField):
+    """A ticket token as printed or typed (at most 80 characters), or the QR code's whole text."""
+
+    default_error_messages = {
+        "not_a_token": f"Ensure this field has no more than {MAX_PRINTED_TOKEN_LENGTH} characters "
+        f"(a printed token), or is the text of the ticket's QR code ({VERSION}:…, {TICKET_TEXT_LENGTH} characters)."
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=TICKET_TEXT_LENGTH, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(value) > MAX_PRINTED_TOKEN_LENGTH and not is_ticket_text(value):
+            self.fail("not_a_token")
+        return value
+
+
+TOKEN_HELP = (
+    f"The ticket: its token as printed (`PREFIX-ABCDE-…`, any case, dashes optional) or bare, or the whole "
+    f"text read from its QR code (`{VERSION}:<token>:<signature>`). QR text is checked against the event's "
+    "signing key; an altered, forged or other event's ticket is refused with `invalid_ticket`."
+)
+
+
+# The short names the demo data and some tablet apps send; stored and answered as the canonical name.
+METHOD_ALIASES = {"qr": Scan.Method.QR_SCAN, "ble": Scan.Method.BLE_AUTO}
+METHOD_INPUT_CHOICES = [
+    *Scan.Method.choices,
+    *(
+        (alias, f"{canonical.label}: alias of {canonical.value}, stored as {canonical.value}")
+        for alias, canonical in METHOD_ALIASES.items()
+    ),
+]
+
+
+class MethodField(serializers.ChoiceField):
+    """Scan.Method's values, and their aliases read as the canonical value."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=METHOD_INPUT_CHOICES, **kwargs)
+        # The lookup ChoiceField does anyway answers the canonical value: aliases cost nothing more.
+        self.choice_strings_to_values.update({alias: canonical.value for alias, canonical in METHOD_ALIASES.items()})
+
+
 class StrictUUIDField(serializers.UUIDField):
     """A UUID given as a string: DRF alone would also read the integer 12345 as a UUID."""
 
@@ -63,10 +113,13 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 class ScanSerializer(serializers.Serializer):
     participantId = StrictUUIDField(required=False, help_text="The participant's public id; or send `token`.")
-    token = TextField(required=False, max_length=80, help_text="The ticket token as printed or read from the QR code.")
+    token = TokenTextField(required=False, help_text=TOKEN_HELP)
     gateId = TextField(max_length=64, help_text="The gate's code, e.g. `main-entrance`.")
     timestamp = AwareDateTimeField(help_text="Device time of the scan, with its offset.")
-    method = serializers.ChoiceField(choices=Scan.Method.choices)
+    method = MethodField(
+        help_text="How the participant was identified. `qr` and `ble` are accepted as aliases of `qr_scan` and "
+        "`ble_auto`; the canonical name is what is stored and answered."
+    )
     direction = serializers.ChoiceField(
         choices=Scan.Direction.choices, required=False, help_text="Defaults to the gate's direction."
     )
@@ -119,16 +172,41 @@ class BatchRequestSerializer(serializers.Serializer):
 
 
 class TokenVerifySerializer(serializers.Serializer):
-    token = TextField(max_length=80)
+    token = TokenTextField(help_text=TOKEN_HELP)
 
 
 # --- answers (documentation for the OpenAPI schema) -------------------------------------------
 
 
+# Every stable error code the gate API answers, with what it means (the schema's ErrorCodeEnum).
+ERROR_CODES = {
+    **{code: message for code, (_status, _result, message) in REFUSALS.items()},
+    "invalid": "The body or query is invalid; `details` names each field with its messages.",
+    "malformed_json": "The body is not JSON.",
+    "idempotency_conflict": "This scanId was already used for a different scan.",
+    "batch_too_large": "More than 1000 scans in one batch.",
+    "invalid_cursor": "The gate-sync cursor is not one this server issued.",
+    "payload_too_large": "The body is over the size limit.",
+    "not_authenticated": "No device key was sent.",
+    "authentication_failed": "The device key is unknown or revoked.",
+    "authentication_scheme": "The device key was sent without the `Api-Key` scheme.",
+    "permission_denied": "The device key belongs to another event.",
+    "not_found": "No such event or resource.",
+    "method_not_allowed": "This HTTP method is not supported here.",
+    "not_acceptable": "The Accept header asks for something other than JSON.",
+    "unsupported_media_type": "The body is not sent as application/json.",
+    "throttled": "Too many requests.",
+    "error": "Any other error.",
+}
+ERROR_CODE_CHOICES = list(ERROR_CODES.items())
+DUPLICATE_CODE_CHOICES = [(code, message) for code, (status, _, message) in REFUSALS.items() if status == 409]
+REFUSED_RESULT_CHOICES = [(Scan.Result.DUPLICATE.value, Scan.Result.DUPLICATE.label)]
+
+
 class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField()
+    code = serializers.ChoiceField(choices=ERROR_CODE_CHOICES, help_text="Stable: switch on it.")
+    message = serializers.CharField(help_text="For people; may change.")
+    details = serializers.DictField(help_text="Per code: the invalid fields, or a refused scan's `scanId` and `result`.")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -143,11 +221,11 @@ class ScanParticipantSerializer(serializers.Serializer):
 
 class ScanRecordSerializer(serializers.Serializer):
     scanId = serializers.UUIDField()
-    result = serializers.ChoiceField(choices=[Scan.Result.ACCEPTED])
-    direction = serializers.ChoiceField(choices=Scan.Direction.choices)
-    method = serializers.ChoiceField(choices=Scan.Method.choices)
+    result = serializers.ChoiceField(choices=[(Scan.Result.ACCEPTED.value, Scan.Result.ACCEPTED.label)])
+    direction = serializers.ChoiceField(choices=Scan.Direction.choices, help_text="As recorded (the gate's default if not sent).")
+    method = serializers.ChoiceField(choices=Scan.Method.choices, help_text="The canonical name: `qr` is answered as `qr_scan`.")
     gateId = serializers.CharField()
-    timestamp = serializers.DateTimeField()
+    timestamp = serializers.DateTimeField(help_text="The scan's device time as sent.")
     participant = ScanParticipantSerializer()
 
 
@@ -157,10 +235,26 @@ class BatchFailureSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
+class DuplicateDetailsSerializer(serializers.Serializer):
+    scanId = serializers.UUIDField()
+    result = serializers.ChoiceField(choices=REFUSED_RESULT_CHOICES)
+
+
+class DuplicateErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=DUPLICATE_CODE_CHOICES)
+    message = serializers.CharField()
+    details = DuplicateDetailsSerializer()
+
+
+class BatchDuplicateSerializer(serializers.Serializer):
+    scanId = serializers.UUIDField()
+    error = DuplicateErrorSerializer()
+
+
 class BatchResultSerializer(serializers.Serializer):
-    successful = ScanRecordSerializer(many=True)
-    duplicates = BatchFailureSerializer(many=True)
-    failed = BatchFailureSerializer(many=True)
+    successful = ScanRecordSerializer(many=True, help_text="Accepted scans: the record endpoint's 201 answer for each.")
+    duplicates = BatchDuplicateSerializer(many=True, help_text="Refused as duplicates (stored with result `duplicate`).")
+    failed = BatchFailureSerializer(many=True, help_text="Every other refusal (stored), invalid items and reused scanIds.")
 
 
 class VerifiedParticipantSerializer(ScanParticipantSerializer):

@@ -2,20 +2,18 @@
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import APIException, NotAuthenticated, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.utils import json as strict_json
 from rest_framework.views import APIView
 
 from attendance import selectors, services
+from attendance.api import docs
 from attendance.api import serializers as s
 from config.errors import DomainError
-from gates.authentication import DeviceApiKeyAuthentication, IsGateDevice
-
-ERROR = OpenApiResponse(s.ErrorSerializer, description="`{error: {code, message, details}}` with a stable code.")
-AUTH_ERRORS = {401: ERROR, 403: ERROR}
+from gates.authentication import HOW_TO_SEND, DeviceApiKeyAuthentication, IsGateDevice
 
 
 class GateDeviceView(APIView):
@@ -23,6 +21,11 @@ class GateDeviceView(APIView):
 
     authentication_classes = [DeviceApiKeyAuthentication]
     permission_classes = [IsGateDevice]
+
+    def permission_denied(self, request, message=None, code=None):
+        if request.authenticators and not request.successful_authenticator:
+            raise NotAuthenticated(f"No device key was sent. {HOW_TO_SEND}")
+        super().permission_denied(request, message=message, code=code)
 
     def device_event(self, request, slug: str):
         event = request.auth.event
@@ -76,8 +79,9 @@ class RecordScanView(GateDeviceView):
     @extend_schema(
         operation_id="attendance_record",
         request=s.ScanSerializer,
-        responses={201: s.ScanRecordSerializer, 400: ERROR, 404: ERROR, 409: ERROR, 413: ERROR, **AUTH_ERRORS},
+        responses={201: s.ScanRecordSerializer, **docs.record_responses()},
         summary="Record one scan (check-in or exit)",
+        description=docs.RECORD_DESCRIPTION,
     )
     def post(self, request):
         outcome = self.record(device=request.auth, scan=s.parse_scan(request.data))
@@ -88,8 +92,22 @@ class RecordBatchView(GateDeviceView):
     @extend_schema(
         operation_id="attendance_batch",
         request=s.BatchRequestSerializer,
-        responses={200: s.BatchResultSerializer, 400: ERROR, 413: ERROR, **AUTH_ERRORS},
+        responses={
+            200: s.BatchResultSerializer,
+            400: docs.error_response(
+                "The envelope is invalid (no `scans` list, or too many scans); nothing is stored. An invalid "
+                "scan inside a valid envelope fails alone, in `failed`.",
+                docs.INVALID,
+                docs.MALFORMED_JSON,
+                docs.BATCH_TOO_LARGE,
+            ),
+            401: docs.UNAUTHORIZED,
+            413: docs.TOO_LARGE,
+            415: docs.WRONG_MEDIA_TYPE,
+        },
         summary="Record an offline device's scans (up to 1000), each with its own verdict",
+        description=docs.BATCH_DESCRIPTION,
+        examples=[docs.BATCH_EXAMPLE],
     )
     def post(self, request):
         envelope = s.BatchSerializer(data=request.data)
@@ -104,21 +122,42 @@ class TokenVerifyView(GateDeviceView):
     @extend_schema(
         operation_id="tokens_verify",
         request=s.TokenVerifySerializer,
-        responses={200: s.TokenVerifyResultSerializer, 400: ERROR, 404: ERROR, 413: ERROR, **AUTH_ERRORS},
-        summary="Who a ticket token belongs to (records nothing)",
+        responses={
+            200: s.TokenVerifyResultSerializer,
+            400: docs.error_response(
+                "The body is invalid, or the QR text is not a valid ticket of this event.",
+                docs.INVALID,
+                docs.MALFORMED_JSON,
+                docs.INVALID_TICKET,
+            ),
+            401: docs.UNAUTHORIZED,
+            404: docs.error_response("Nobody in the device's event holds this token.", docs.TOKEN_NOT_FOUND),
+            413: docs.TOO_LARGE,
+            415: docs.WRONG_MEDIA_TYPE,
+        },
+        summary="Whose ticket is this? (records nothing)",
+        description=docs.VERIFY_DESCRIPTION,
     )
     def post(self, request):
         serializer = s.TokenVerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(selectors.ticket_summary(event=request.auth.event, token=serializer.validated_data["token"]))
+        event = request.auth.event
+        token = services.ticket_token(serializer.validated_data["token"], event=event)
+        return Response(selectors.ticket_summary(event=event, token=token))
 
 
 class GateSyncView(GateDeviceView):
     @extend_schema(
         operation_id="events_gate_sync",
         parameters=[OpenApiParameter("cursor", str, description="`nextCursor` of the previous page; omit for a full sync.")],
-        responses={200: s.GateSyncSerializer, 400: ERROR, **AUTH_ERRORS},
+        responses={
+            200: s.GateSyncSerializer,
+            400: docs.error_response("The cursor is not one this server issued.", docs.INVALID_CURSOR),
+            401: docs.UNAUTHORIZED,
+            403: docs.FOREIGN_EVENT,
+        },
         summary="Participants changed since a cursor, the gates and the event's public key (offline mode)",
+        description=docs.GATE_SYNC_DESCRIPTION,
     )
     def get(self, request, slug: str):
         event = self.device_event(request, slug)

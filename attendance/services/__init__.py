@@ -14,7 +14,16 @@ array inserts; the embedded (SQLite) mode uses decide() through the ORM.
 """
 
 from attendance.services.batch import MAX_BATCH_SIZE, check_batch_size, record_batch
-from attendance.services.rules import BatchOutcome, BatchTooLarge, IdempotencyConflict, ScanInput, ScanOutcome, ScanRejected
+from attendance.services.rules import (
+    BatchOutcome,
+    BatchTooLarge,
+    IdempotencyConflict,
+    ScanInput,
+    ScanOutcome,
+    ScanRejected,
+    is_ticket_text,
+    ticket_token,
+)
 from attendance.services.scan import record_scan
 
 __all__ = [
@@ -26,6 +35,8 @@ __all__ = [
     "ScanOutcome",
     "ScanRejected",
     "check_batch_size",
+    "is_ticket_text",
     "record_batch",
     "record_scan",
+    "ticket_token",
 ]

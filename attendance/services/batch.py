@@ -18,6 +18,7 @@ from attendance.services.rules import (
     answer,
     decide,
     outbox_payload,
+    token_to_look_up,
 )
 from attendance.services.storage import (
     accepted_history,
@@ -30,7 +31,6 @@ from attendance.services.storage import (
 from config.errors import DomainError
 from gates.models import Device, Gate
 from integrations.outbox import Topic, publish_many
-from participants.tokens import normalize_token
 
 MAX_BATCH_SIZE = 1000
 
@@ -72,7 +72,9 @@ def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
             for row in Gate.objects.filter(event=event).order_by().values_list("id", "code", "direction", "is_active")
         }
         public_ids = {s.participant_id for s in ordered if s.participant_id is not None}
-        tokens = {t for s in ordered if s.token is not None and (t := normalize_token(s.token))}
+        # Each distinct token text once: a QR code's text costs a signature check.
+        sent_tokens = {s.token: token_to_look_up(s.token, event=event) for s in ordered if s.token is not None}
+        tokens = {token for token, _ in sent_tokens.values() if token}
         by_public_id, by_token = {}, {}
         for pid, public_id, status, name, token in lock_participants(event=event, public_ids=public_ids, tokens=tokens):
             participant = ParticipantRow(pid, public_id, status, name)
@@ -90,10 +92,13 @@ def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
                     continue
                 _classify(outcome, verdict.status, verdict.body, scan.scan_id)
                 continue
-            participant = _batch_participant(scan, by_public_id, by_token)
+            token, ticket_refused = sent_tokens[scan.token] if scan.token is not None else (None, False)
+            participant = _batch_participant(scan, token, by_public_id, by_token)
             gate = gates.get(scan.gate_code)
             past = history[participant.id] if participant else []
-            refusal, direction = decide(device=device, scan=scan, gate=gate, participant=participant, history=past)
+            refusal, direction = decide(
+                device=device, scan=scan, gate=gate, participant=participant, history=past, ticket_refused=ticket_refused
+            )
             status, result, body = answer(
                 scan=scan,
                 scan_id=scan.scan_id,
@@ -129,14 +134,14 @@ def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
     return outcome
 
 
-def _batch_participant(scan: ScanInput, by_public_id: dict, by_token: dict) -> ParticipantRow | None:
+def _batch_participant(scan: ScanInput, token: str | None, by_public_id: dict, by_token: dict) -> ParticipantRow | None:
     found = None
     if scan.participant_id is not None:
         found = by_public_id.get(scan.participant_id)
         if found is None:
             return None
     if scan.token is not None:
-        by_this_token = by_token.get(normalize_token(scan.token))
+        by_this_token = by_token.get(token)
         if by_this_token is None or (found is not None and by_this_token.id != found.id):
             return None
         found = by_this_token

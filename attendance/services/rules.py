@@ -13,6 +13,9 @@ from attendance.models import Scan
 from config.errors import DomainError
 from gates.models import Device, Gate
 from participants.models import Participant
+from participants.tickets import VERSION as TICKET_VERSION
+from participants.tickets import InvalidTicket, verify_ticket
+from participants.tokens import normalize_token
 
 _GOOD_STANDING = frozenset(Participant.GOOD_STANDING)
 
@@ -113,11 +116,20 @@ _REFUSALS = {
     "gate_inactive": (400, Scan.Result.REJECTED, "This gate is not active."),
     "direction_not_allowed": (400, Scan.Result.REJECTED, "This gate does not record scans in this direction."),
     "outside_event_window": (400, Scan.Result.REJECTED, "The scan time is outside the event's check-in window."),
+    "invalid_ticket": (
+        400,
+        Scan.Result.REJECTED,
+        "The QR code is not a valid ticket of this event: altered, forged or another event's.",
+    ),
     "participant_not_found": (404, Scan.Result.REJECTED, "No participant with this id or token in this event."),
     "participant_inactive": (400, Scan.Result.REJECTED, "The participant is cancelled or blocked."),
     "duplicate_scan": (409, Scan.Result.DUPLICATE, "The participant was scanned at this gate moments ago."),
     "already_checked_in": (409, Scan.Result.DUPLICATE, "The participant is already checked in."),
 }
+
+
+# Read-only, for the API's documentation: every refusal code with its status, stored result, message.
+REFUSALS = _REFUSALS
 
 
 @dataclass(frozen=True)
@@ -152,8 +164,13 @@ def decide(
     gate: GateRow | None,
     participant: ParticipantRow | None,
     history: list[AcceptedScan],
+    ticket_refused: bool = False,
 ) -> tuple[str | None, str]:
-    """(refusal code or None if accepted, direction). Pure: the caller holds the participant lock."""
+    """(refusal code or None if accepted, direction). Pure: the caller holds the participant lock.
+
+    `ticket_refused`: the scan's token was a QR code's text whose signature did not verify
+    (see token_to_look_up); it is then refused where an unknown participant would be.
+    """
     event = device.event
     direction = scan.direction or Scan.Direction.ENTRY
     if gate is None:
@@ -169,6 +186,8 @@ def decide(
     grace = timedelta(seconds=event.checkin_grace_seconds)
     if not (event.starts_at - grace <= scan.scanned_at <= event.ends_at + grace):
         return "outside_event_window", direction
+    if ticket_refused:
+        return "invalid_ticket", direction
     if participant is None:
         return "participant_not_found", direction
     if participant.status not in _GOOD_STANDING:
@@ -179,6 +198,32 @@ def decide(
     if direction == Scan.Direction.ENTRY and not event.allow_multiple_checkins and _is_inside(history):
         return "already_checked_in", direction
     return None, direction
+
+
+_TICKET_PREFIX = TICKET_VERSION + ":"
+
+
+def is_ticket_text(text: str) -> bool:
+    """Whether a sent token is the QR code's text (GH1:<token>:<signature>), not a printed token."""
+    return text[:4].upper() == _TICKET_PREFIX
+
+
+def ticket_token(text: str, *, event) -> str:
+    """The token to look up for a sent `token`: the QR code's text verified with the event's
+    public key, anything else as sent (a printed or bare token). Raises InvalidTicket."""
+    if not is_ticket_text(text):
+        return text
+    return verify_ticket(text, bytes(event.signing_public_key))
+
+
+def token_to_look_up(text: str, *, event) -> tuple[str | None, bool]:
+    """(normalised token or None if it cannot be anyone's, whether it is a refused QR ticket)."""
+    if not is_ticket_text(text):
+        return normalize_token(text), False
+    try:
+        return verify_ticket(text, bytes(event.signing_public_key)), False
+    except InvalidTicket:
+        return None, True
 
 
 def _is_inside(history: list[AcceptedScan]) -> bool:

@@ -24,6 +24,7 @@ from attendance.services.rules import (
     decide,
     outbox_payload,
     outbox_payload_base,
+    token_to_look_up,
 )
 from attendance.services.storage import (
     accepted_history,
@@ -36,7 +37,6 @@ from attendance.services.storage import (
 from gates.models import Device
 from integrations.outbox import OutboxEvent, Topic, outbox_committed, publish
 from participants.models import Participant
-from participants.tokens import normalize_token
 
 
 def record_scan(
@@ -97,11 +97,19 @@ def _record_portably(*, device: Device, scan: ScanInput, scan_id: uuid.UUID) -> 
     On SQLite, IMMEDIATE transactions serialise writers; on Postgres the row lock does.
     """
     with transaction.atomic():
-        participant, gate, stored = _lock_portably(event=device.event, scan=scan, scan_id=scan_id)
+        participant, gate, stored, ticket_refused = _lock_portably(event=device.event, scan=scan, scan_id=scan_id)
         if stored is not None:
             return replay(scan, scan_id, stored)
         history = accepted_history([participant.id])[participant.id] if participant else []
-        return _decide_and_store(device=device, scan=scan, scan_id=scan_id, participant=participant, gate=gate, history=history)
+        return _decide_and_store(
+            device=device,
+            scan=scan,
+            scan_id=scan_id,
+            participant=participant,
+            gate=gate,
+            history=history,
+            ticket_refused=ticket_refused,
+        )
 
 
 _RECORD_SCAN = "SELECT out_stored, out_fingerprint, out_status, out_body FROM gatehouse_record_scan(%s::jsonb, %s::text)"
@@ -136,7 +144,7 @@ def _call_document(*, device: Device, scan: ScanInput, scan_id: uuid.UUID) -> st
     """gatehouse_record_scan()'s p_call: the device's context and the scan, as one JSON text."""
     event = device.event
     grace = timedelta(seconds=event.checkin_grace_seconds)
-    token = normalize_token(scan.token) if scan.token is not None else None
+    token, ticket_refused = token_to_look_up(scan.token, event=event) if scan.token is not None else (None, False)
     call = {
         "eventId": event.pk,
         "organizationId": event.organization_id,
@@ -163,6 +171,8 @@ def _call_document(*, device: Device, scan: ScanInput, scan_id: uuid.UUID) -> st
         "acceptedBody": accepted_body_base(scan, scan_id),
         "outboxPayload": outbox_payload_base(device=device, scan=scan, scan_id=scan_id),
     }
+    if ticket_refused:  # only then: the common call document stays as it was
+        call["ticketRefused"] = True
     return json.dumps(call, separators=(",", ":"))
 
 
@@ -175,18 +185,21 @@ def _lock_portably(*, event, scan: ScanInput, scan_id: uuid.UUID):
     filters: dict = {"event": event}
     if scan.participant_id is not None:
         filters["public_id"] = scan.participant_id
-    token = normalize_token(scan.token) if scan.token is not None else None
+    token, ticket_refused = token_to_look_up(scan.token, event=event) if scan.token is not None else (None, False)
     if scan.token is not None:
         filters["token"] = token
     if scan.token is None or token is not None:
         row = Participant.objects.select_for_update().filter(**filters).values_list("id", "public_id", "status", "name").first()
         participant = ParticipantRow(*row) if row else None
-    return participant, find_gate(event, scan.gate_code), stored_verdict(scan_id) if scan.scan_id else None
+    stored = stored_verdict(scan_id) if scan.scan_id else None
+    return participant, find_gate(event, scan.gate_code), stored, ticket_refused
 
 
-def _decide_and_store(*, device, scan, scan_id, participant, gate, history) -> ScanOutcome:
+def _decide_and_store(*, device, scan, scan_id, participant, gate, history, ticket_refused=False) -> ScanOutcome:
     event = device.event
-    refusal, direction = decide(device=device, scan=scan, gate=gate, participant=participant, history=history)
+    refusal, direction = decide(
+        device=device, scan=scan, gate=gate, participant=participant, history=history, ticket_refused=ticket_refused
+    )
     status, result, body = answer(
         scan=scan, scan_id=scan_id, refusal=refusal, direction=direction, gate_code=scan.gate_code, participant=participant
     )

@@ -7,8 +7,9 @@
 -- the event's window and the parts of the answer and of the outbox payload that do not
 -- depend on the database.
 --
--- Applied by attendance/migrations/0004_record_scan_one_document.py (0002 made the first
--- version). CREATE OR REPLACE: a change to this file needs a new migration that runs it again.
+-- Applied by attendance/migrations/0005_record_scan_invalid_ticket.py (0002 made the first
+-- version, 0004 the one-document call). CREATE OR REPLACE: a change to this file needs a new
+-- migration that runs it again.
 --
 -- The call is one jsonb document (p_call, built by attendance.services.scan) and the refusal
 -- table as text, read only when a scan is refused: the first version took 25 typed parameters,
@@ -113,7 +114,9 @@ BEGIN
         IF NOT (p_scanned_at BETWEEN p_window_starts AND p_window_ends) THEN
             v_refusal := 'outside_event_window';
         ELSIF v_participant_id IS NULL THEN
-            v_refusal := 'participant_not_found';
+            -- 'ticketRefused' is in the call only for a QR code's text whose signature did not
+            -- verify (checked in Python: Ed25519 is not in Postgres); such a scan looks nobody up.
+            v_refusal := CASE WHEN p_call ? 'ticketRefused' THEN 'invalid_ticket' ELSE 'participant_not_found' END;
         ELSIF NOT (p_call -> 'goodStanding' ? v_status) THEN
             v_refusal := 'participant_inactive';
         ELSIF v_duplicate THEN

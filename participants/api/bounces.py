@@ -11,6 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import MALFORMED_JSON, error_example, error_response
 from participants.emails import record_bounce
 
 
@@ -54,8 +55,23 @@ class BounceView(APIView):
 
     @extend_schema(
         request=BounceSerializer,
-        responses={200: inline_serializer("BounceResult", {"bounced": serializers.IntegerField()})},
+        responses={
+            200: inline_serializer("BounceResult", {"bounced": serializers.IntegerField()}),
+            400: error_response(
+                "Neither `messageId` nor `event` with `email` was given.",
+                error_example("invalid", "Invalid input: messageId", {"messageId": ["Give messageId, or event and email."]}),
+                MALFORMED_JSON,
+            ),
+            401: error_response(
+                "Without the right shared secret (also when none is configured).",
+                error_example("authentication_failed", "A valid bounce secret is required."),
+            ),
+        },
         summary="Record a bounce: the participant is marked bounced and gets no further sends.",
+        description="For the mail provider's bounce webhook, with `Authorization: Bearer <EMAIL_BOUNCE_SECRET>`. "
+        "Identify the email by its `messageId` (the welcome email's Message-ID, angle brackets included) or by "
+        "`event` slug and `email`. Answers `200 {bounced: N}` even when nothing matched, so the provider does "
+        "not retry.",
     )
     def post(self, request):
         serializer = BounceSerializer(data=request.data)

@@ -9,6 +9,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import INVALID, MALFORMED_JSON, NOT_FOUND, error_example, error_response
 from config.errors import DomainError
 from events.access import can_edit_organization, can_view_organization
 from events.models import Event
@@ -32,11 +33,51 @@ def editable_event(request, slug: str) -> Event:
     return event
 
 
+WHO_MAY_WRITE = "For a signed-in owner or manager of the event's organisation (session and CSRF token, as in the admin)."
+FIELD_ERRORS = error_example(
+    "invalid",
+    "Invalid input: email",
+    {"email": [{"code": "invalid_email", "message": "Not a valid email address."}]},
+)
+WRITE_ERRORS = {
+    403: error_response(
+        "Not signed in, or a member who may not register participants.",
+        error_example("not_authenticated", "Authentication credentials were not provided."),
+        error_example("permission_denied", "Only organisation owners and managers may register participants."),
+    ),
+    404: error_response("No such event, or not a member of its organisation.", NOT_FOUND),
+}
+
+
 class ParticipantListView(APIView):
     @extend_schema(
         request=ParticipantInSerializer,
-        responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
-        description="Register one participant; 201 with its token, 409 duplicate_email, 400 with field errors.",
+        responses={
+            201: OpenApiTypes.OBJECT,
+            400: error_response(
+                "A field is invalid: `details` maps each wire field name to its errors, each with a stable `code` "
+                "(the same codes an import reports, e.g. `name_required`, `invalid_email`, `invalid_phone`).",
+                FIELD_ERRORS,
+                MALFORMED_JSON,
+            ),
+            409: error_response(
+                "Already registered in this event.",
+                error_example(
+                    "duplicate_email",
+                    "A participant with this email is already registered.",
+                    {"email": [{"code": "duplicate_email", "message": "Already registered for this event."}]},
+                ),
+                error_example(
+                    "duplicate_external_id",
+                    "A participant with this external id is already registered.",
+                    {"externalId": [{"code": "duplicate_external_id", "message": "Already used in this event."}]},
+                ),
+            ),
+            **WRITE_ERRORS,
+        },
+        summary="Register one participant",
+        description="Registers a participant (status `registered`) and answers `201` with the participant, "
+        "including `token` and the printed `ticketCode`. The email is unique per event, ignoring case. " + WHO_MAY_WRITE,
     )
     def post(self, request, slug: str):
         event = editable_event(request, slug)
@@ -53,8 +94,20 @@ class ParticipantListView(APIView):
 class ParticipantBulkView(APIView):
     @extend_schema(
         request=BulkParticipantsInSerializer,
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
-        description="Create or update up to 1000 participants as an import would; results and errors by index.",
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: error_response(
+                "The envelope is invalid (no `participants` list, empty, or more than 1000); nothing is stored. "
+                "A bad item does not fail the request: it is listed in `errors` with its index.",
+                INVALID,
+                MALFORMED_JSON,
+            ),
+            **WRITE_ERRORS,
+        },
+        summary="Register or update up to 1000 participants",
+        description="Creates or updates participants as a spreadsheet import would (matched by email within the "
+        "event) and answers `{created, updated, duplicates, errors}`, each entry with its `index` in the "
+        "request; `errors` carry the field and a stable `code`. " + WHO_MAY_WRITE,
     )
     def post(self, request, slug: str):
         event = editable_event(request, slug)

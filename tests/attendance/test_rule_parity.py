@@ -17,6 +17,7 @@ from attendance.services.rules import IdempotencyConflict, ScanInput
 from attendance.services.storage import SCAN_ROW_FIELDS
 from gates.models import Gate
 from integrations.outbox import OutboxEvent
+from participants.tickets import participant_payload
 from participants.tokens import format_token
 from tests.factories import DeviceFactory, EventFactory, GateFactory, ParticipantFactory
 
@@ -46,7 +47,7 @@ def world():
     return event, gates, devices
 
 
-def generated_case(rng: random.Random, event, gates, devices):
+def generated_case(rng: random.Random, event, gates, devices, foreign):
     """A participant with a random accepted (and refused) history, and a random scan of them."""
     now = timezone.now()
     participant = ParticipantFactory(event=event, status=pick(rng, {"registered": 6, "active": 2, "cancelled": 1, "blocked": 1}))
@@ -63,13 +64,34 @@ def generated_case(rng: random.Random, event, gates, devices):
             reason="" if result == "accepted" else "duplicate_scan",
             method="qr_scan",
         )
-    identify = pick(rng, {"id": 5, "token": 3, "both": 2, "bad-token": 1, "unknown-id": 1, "mismatch": 1})
+    identify = pick(
+        rng,
+        {
+            "id": 5,
+            "token": 3,
+            "both": 2,
+            "qr": 2,
+            "qr-and-id": 1,
+            "bad-token": 1,
+            "not-a-ticket": 1,
+            "forged-qr": 1,
+            "foreign-qr": 1,
+            "unknown-id": 1,
+            "mismatch": 1,
+        },
+    )
     other = ParticipantFactory(event=event)
+    payload = participant_payload(participant)
     participant_id, token = {
         "id": (participant.public_id, None),
         "token": (None, format_token(participant.token)),
         "both": (participant.public_id, participant.token.lower()),
-        "bad-token": (None, "GH1:not-a-token"),
+        "qr": (None, payload),
+        "qr-and-id": (participant.public_id, payload),
+        "bad-token": (None, "NOT-A-TOKEN"),
+        "not-a-ticket": (None, "GH1:not-a-token"),
+        "forged-qr": (None, payload[:-40] + ("A" if payload[-40] != "A" else "B") + payload[-39:]),
+        "foreign-qr": (None, participant_payload(foreign)),
         "unknown-id": (uuid.uuid4(), None),
         "mismatch": (participant.public_id, other.token),
     }[identify]
@@ -134,6 +156,7 @@ EVERY_VERDICT = {
     "gate_inactive",
     "direction_not_allowed",
     "outside_event_window",
+    "invalid_ticket",
     "participant_not_found",
     "participant_inactive",
     "duplicate_scan",
@@ -144,13 +167,14 @@ EVERY_VERDICT = {
 @pytest.mark.parametrize("seed", range(4))
 def test_sql_and_python_rules_agree_on_generated_cases(world, seed):
     event, gates, devices = world
+    foreign = ParticipantFactory()  # another event's participant: their genuine ticket is foreign here
     rng = random.Random(seed)
     verdicts = set()
     for allow_multiple in (False, True):
         event.allow_multiple_checkins = allow_multiple
         event.save(update_fields=["allow_multiple_checkins"])
         for _ in range(120):
-            device, scan = generated_case(rng, event, gates, devices)
+            device, scan = generated_case(rng, event, gates, devices, foreign)
             sql, python = run("sql", device, scan), run("python", device, scan)
             assert sql == python, scan
             status, body = sql[0][0], sql[0][1]

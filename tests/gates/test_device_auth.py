@@ -87,3 +87,48 @@ def test_last_seen_is_recorded_and_written_at_most_once_a_minute(client, device)
 @pytest.fixture
 def device(db):
     return DeviceFactory()
+
+
+HOW_TO_SEND = 'Send the device key as "Authorization: Api-Key <key>" or "X-Api-Key: <key>".'
+
+
+@pytest.mark.parametrize("header", ["{key}", "Bearer {key}", "bearer {key}", "Token {key}", "{key} "])
+@pytest.mark.parametrize("path", [SYNC, "/api/v1/attendance/record", "/api/v1/events/{slug}/stats"])
+def test_a_device_key_without_its_scheme_is_401_saying_how_to_send_it(client, device, header, path):
+    url = path.format(slug=device.event.slug)
+    authorization = header.format(key=device.plain_key)
+    if path.startswith("/api/v1/attendance"):
+        response = client.post(url, {}, content_type="application/json", headers={"Authorization": authorization})
+    else:
+        response = client.get(url, headers={"Authorization": authorization})
+    assert response.status_code == 401, response.content
+    error = response.json()["error"]
+    assert error["code"] == "authentication_scheme"
+    assert HOW_TO_SEND in error["message"]
+    assert response["WWW-Authenticate"] == "Api-Key"
+
+
+def test_a_bare_key_is_explained_not_accepted_even_when_it_is_valid(client, device):
+    response = client.get(SYNC.format(slug=device.event.slug), headers={"Authorization": device.plain_key})
+    assert response.status_code == 401
+    assert "participants" not in response.json()
+
+
+@pytest.mark.parametrize("header", ["Api-Key ghd_wrong", "Api-Key wrong"])
+def test_a_wrong_key_with_the_right_scheme_is_still_authentication_failed(client, device, header):
+    response = client.get(SYNC.format(slug=device.event.slug), headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+    assert response.json()["error"]["message"] == "Invalid API key."
+
+
+def test_x_api_key_wins_over_another_schemes_authorization(client, device):
+    # e.g. a staging site behind HTTP basic auth: the proxy's Authorization travels along.
+    headers = {"Authorization": "Basic dXNlcjpwYXNz", "X-Api-Key": device.plain_key}
+    assert client.get(SYNC.format(slug=device.event.slug), headers=headers).status_code == 200
+
+
+def test_without_any_key_the_gate_api_says_how_to_send_one(client, device):
+    response = client.get(SYNC.format(slug=device.event.slug))
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "not_authenticated")
+    assert HOW_TO_SEND in response.json()["error"]["message"]
