@@ -148,7 +148,7 @@ def test_participant_admin_form_uses_the_shared_validators(organiser):
         },
     )
     assert response.status_code == 200
-    assert "Not a valid phone number" in response.content.decode()
+    assert "Not a phone number we can read: &#x27;12&#x27;" in response.content.decode()
     response = client.post(
         reverse("admin:participants_participant_add"),
         {
