@@ -144,6 +144,7 @@ def job_state(job: ImportJob) -> dict:
         "total": job.total_rows,
         "created": job.created_count,
         "updated": job.updated_count,
+        "unchanged": job.unchanged_count,
         "duplicates": job.duplicate_count,
         "errors": job.error_count,
         "durationSeconds": round(duration, 2) if duration is not None else None,
