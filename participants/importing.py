@@ -71,6 +71,14 @@ class ClassifiedRow:
     errors: list[FieldError]
     duplicate_of: int | None = None
 
+    @property
+    def description(self) -> str:
+        """What the preview says the row will do; a duplicate names the row it repeats, so the
+        organiser can find both in the sheet."""
+        if self.action == Action.DUPLICATE and self.duplicate_of is not None:
+            return f"Duplicate of row {self.duplicate_of} (same email)"
+        return self.action
+
 
 def classify_rows(parsed: ParticipantFile, *, context: ValidationContext) -> Iterable[ClassifiedRow]:
     """Validate every row and spot in-file duplicates (same email as an earlier valid row)."""

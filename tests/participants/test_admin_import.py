@@ -196,3 +196,12 @@ def test_import_jobs_list_links_to_the_upload_page(organiser):
     _, client = organiser
     page = client.get(reverse("admin:participants_importjob_changelist")).content.decode()
     assert reverse("admin:participants_importjob_upload") in page
+
+
+def test_preview_names_the_row_a_duplicate_repeats_and_calls_known_rows_unchanged(organiser):
+    event, client = organiser
+    ParticipantFactory(event=event, name="Lee Known", email="known@example.com", phone="")
+    body = "name,email\nKim Minsu,minsu@example.com\nLee Known,known@example.com\nKim Again,MINSU@example.com\n"
+    html = upload(client, event, body=body).content.decode()
+    assert "Duplicate of row 2 (same email)" in html
+    assert '<td class="count-unchanged">1</td>' in html and '<td class="count-duplicate">1</td>' in html
