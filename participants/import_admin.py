@@ -123,8 +123,28 @@ def confirm(request):
         messages.error(request, exc.message)
         return redirect("admin:participants_importjob_upload")
     importing.discard_staged(staged["staged"])
-    messages.success(request, f"Import of {job.original_filename} started.")
+    # Without a worker (embedded mode) the job ran on commit, inside this request: saying
+    # "started" about a job that has already finished made organisers wait for nothing.
+    job.refresh_from_db()
+    if job.status == ImportJob.Status.COMPLETED:
+        messages.success(request, finished_summary(job))
+    elif job.status == ImportJob.Status.FAILED:
+        messages.error(request, f"Import failed: {job.failure_reason}")
+    else:
+        messages.success(request, f"Import of {job.original_filename} started; this page follows its progress.")
     return redirect("admin:participants_importjob_change", job.pk)
+
+
+def _counted(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def finished_summary(job: ImportJob) -> str:
+    """`Import finished: 2 created, 0 updated, 0 unchanged, 0 duplicates, 1 error.`"""
+    return (
+        f"Import finished: {job.created_count} created, {job.updated_count} updated, {job.unchanged_count} unchanged, "
+        f"{_counted(job.duplicate_count, 'duplicate', 'duplicates')}, {_counted(job.error_count, 'error', 'errors')}."
+    )
 
 
 def _visible_job(request, pk: int, model_admin) -> ImportJob:

@@ -205,3 +205,22 @@ def test_preview_names_the_row_a_duplicate_repeats_and_calls_known_rows_unchange
     html = upload(client, event, body=body).content.decode()
     assert "Duplicate of row 2 (same email)" in html
     assert '<td class="count-unchanged">1</td>' in html and '<td class="count-duplicate">1</td>' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirm_says_finished_when_the_job_ran_in_process(organiser):
+    # Embedded mode (no worker): the task runs on commit, inside the confirm request.
+    event, client = organiser
+    key = upload(client, event).context["confirm_form"].initial["staged"]
+    response = client.post(reverse("admin:participants_importjob_confirm"), {"staged": key}, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["Import finished: 2 created, 0 updated, 0 unchanged, 0 duplicates, 1 error."]
+
+
+def test_confirm_says_started_while_the_job_is_still_queued(organiser, django_capture_on_commit_callbacks):
+    event, client = organiser
+    key = upload(client, event).context["confirm_form"].initial["staged"]
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not picked it up yet
+        response = client.post(reverse("admin:participants_importjob_confirm"), {"staged": key})
+    shown = [str(m) for m in client.get(response.url).context["messages"]]
+    assert shown == ["Import of people.csv started; this page follows its progress."]
