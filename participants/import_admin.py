@@ -66,7 +66,9 @@ def upload(request):
 def _upload(request):
     if not _may_import(request.user):
         raise PermissionDenied
-    form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    form = ImportUploadForm(
+        request.POST or None, request.FILES or None, user=request.user, preselected_event_id=request.GET.get("event")
+    )
     if getattr(request, "import_upload_too_large", False):
         limit = settings.IMPORT_MAX_FILE_BYTES
         form.add_error("file", f"The file is larger than the limit of {limit / 1024 / 1024:.0f} MB. (file_too_large)")

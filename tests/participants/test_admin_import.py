@@ -224,3 +224,48 @@ def test_confirm_says_started_while_the_job_is_still_queued(organiser, django_ca
         response = client.post(reverse("admin:participants_importjob_confirm"), {"staged": key})
     shown = [str(m) for m in client.get(response.url).context["messages"]]
     assert shown == ["Import of people.csv started; this page follows its progress."]
+
+
+def _selected_event(html: str):
+    import re
+
+    found = re.findall(r'<option value="(\d+)" selected>', html)
+    return int(found[0]) if found else None
+
+
+def test_upload_from_an_events_page_preselects_that_event(organiser):
+    event, client = organiser
+    other = EventFactory(organization=event.organization)
+    url = reverse("admin:participants_importjob_upload")
+    assert _selected_event(client.get(url).content.decode()) is None  # two events: the organiser chooses
+    assert _selected_event(client.get(f"{url}?event={other.pk}").content.decode()) == other.pk
+    assert _selected_event(client.get(f"{url}?event={event.pk}").content.decode()) == event.pk
+
+
+def test_an_event_the_user_may_not_edit_is_not_preselected(organiser):
+    event, client = organiser
+    EventFactory(organization=event.organization)
+    stranger = EventFactory()
+    url = reverse("admin:participants_importjob_upload")
+    assert _selected_event(client.get(f"{url}?event={stranger.pk}").content.decode()) is None
+    assert client.get(f"{url}?event=not-a-number").status_code == 200
+
+
+def test_the_only_event_the_user_may_edit_is_preselected(organiser):
+    event, client = organiser
+    EventFactory()  # another organisation's: not offered, so the organiser's event is the only one
+    html = client.get(reverse("admin:participants_importjob_upload")).content.decode()
+    assert _selected_event(html) == event.pk
+
+
+def test_event_page_and_event_filtered_lists_link_to_the_upload_with_the_event(organiser):
+    event, client = organiser
+    EventFactory(organization=event.organization)
+    upload_link = f'{reverse("admin:participants_importjob_upload")}?event={event.pk}"'
+    pages = [
+        reverse("admin:events_event_change", args=[event.pk]),
+        f"{reverse('admin:participants_participant_changelist')}?event__id__exact={event.pk}",
+        f"{reverse('admin:participants_importjob_changelist')}?event__id__exact={event.pk}",
+    ]
+    for page in pages:
+        assert upload_link in client.get(page).content.decode(), page
