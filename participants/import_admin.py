@@ -18,12 +18,35 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from events.access import can_edit_organization, editable_organization_ids
+from events.local_time import event_local_time, event_local_time_html
 from events.models import Event
 from participants import importing
 from participants.exports import neutralize_formula
 from participants.forms import ImportConfirmForm, ImportUploadForm
 from participants.models import ImportJob
 from participants.spreadsheet import ImportFileRejected
+
+
+@admin.display(description="Last heartbeat")
+def last_heartbeat(job: ImportJob):
+    return event_local_time_html(job.heartbeat_at, job.event)
+
+
+# The job page's record below its live summary: what the organiser asked for first; then, folded
+# away, what only matters to whoever debugs a stuck or failed job (resume point, heartbeat,
+# attempts, where the file is stored). Counters, progress and times are in the summary above.
+JOB_FIELDSETS = [
+    (None, {"fields": ["event", "original_filename", "created_by", "send_tickets", "created_at"]}),
+    (
+        "Details for support",
+        {
+            "classes": ["collapse"],
+            "fields": ["file", "total_rows", "rows_done", "progress", "attempts", last_heartbeat],
+            "description": "How the job ran: where its file is stored, its resume point and its worker's heartbeat.",
+        },
+    ),
+]
+JOB_FIELDSET_CALLABLES = [last_heartbeat]  # shown read-only, like every field of the job
 
 STAGED_SALT = "participants.import.staged"
 STAGED_MAX_AGE_SECONDS = 6 * 3600
@@ -170,6 +193,8 @@ def job_state(job: ImportJob) -> dict:
         "duplicates": job.duplicate_count,
         "errors": job.error_count,
         "durationSeconds": round(duration, 2) if duration is not None else None,
+        "startedAt": event_local_time(job.started_at, job.event),
+        "finishedAt": event_local_time(job.finished_at, job.event),
         "failureReason": job.failure_reason,
         "isFinished": job.status in (ImportJob.Status.COMPLETED, ImportJob.Status.FAILED),
         "errorsUrl": reverse("admin:participants_importjob_errors", args=[job.pk]),

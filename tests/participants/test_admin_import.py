@@ -269,3 +269,50 @@ def test_event_page_and_event_filtered_lists_link_to_the_upload_with_the_event(o
     ]
     for page in pages:
         assert upload_link in client.get(page).content.decode(), page
+
+
+def _finished_job(event):
+    import datetime as dt
+
+    started = dt.datetime(2026, 5, 1, 0, 0, tzinfo=dt.UTC)
+    return ImportJobFactory(
+        event=event,
+        status=ImportJob.Status.COMPLETED,
+        progress=100,
+        total_rows=120,
+        rows_done=120,
+        created_count=100,
+        updated_count=10,
+        unchanged_count=4,
+        duplicate_count=3,
+        error_count=3,
+        attempts=2,
+        started_at=started,
+        finished_at=started + dt.timedelta(seconds=90),
+        heartbeat_at=started + dt.timedelta(seconds=90),
+    )
+
+
+def test_job_page_shows_times_in_the_events_zone(organiser):
+    event, client = organiser  # Asia/Seoul, the factory's zone
+    job = _finished_job(event)
+    html = client.get(reverse("admin:participants_importjob_change", args=[job.pk])).content.decode()
+    summary = html.split('id="import-job-live"', 1)[1].split("</div>", 1)[0]
+    assert "2026-05-01 09:00 KST" in summary and "2026-05-01 09:01 KST" in summary  # started, finished
+    assert 'title="2026-05-01 00:00 UTC"' in summary
+    assert "90.0 s" in summary
+
+
+def test_job_page_keeps_internals_in_a_collapsed_section(organiser):
+    event, client = organiser
+    job = _finished_job(event)
+    html = client.get(reverse("admin:participants_importjob_change", args=[job.pk])).content.decode()
+    internals_start = html.index('class="module aligned collapse"')
+    internals = html[internals_start:].split("</fieldset>", 1)[0]
+    for internal in ("field-last_heartbeat", "field-rows_done", "field-attempts", "field-file"):
+        assert internal in internals, internal
+        assert internal not in html[:internals_start], internal
+    assert "<details><summary>" in internals
+    # What an organiser needs comes first: the summary and the event and file it was about.
+    assert html.index('id="import-job-live"') < internals_start
+    assert html.index("field-original_filename") < internals_start
