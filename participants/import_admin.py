@@ -27,6 +27,11 @@ from participants.models import ImportJob
 from participants.spreadsheet import ImportFileRejected
 
 
+@admin.display(description="Uploaded")
+def uploaded_at(job: ImportJob):
+    return event_local_time_html(job.created_at, job.event)
+
+
 @admin.display(description="Last heartbeat")
 def last_heartbeat(job: ImportJob):
     return event_local_time_html(job.heartbeat_at, job.event)
@@ -36,7 +41,7 @@ def last_heartbeat(job: ImportJob):
 # away, what only matters to whoever debugs a stuck or failed job (resume point, heartbeat,
 # attempts, where the file is stored). Counters, progress and times are in the summary above.
 JOB_FIELDSETS = [
-    (None, {"fields": ["event", "original_filename", "created_by", "send_tickets", "created_at"]}),
+    (None, {"fields": ["event", "original_filename", "created_by", "send_tickets", uploaded_at]}),
     (
         "Details for support",
         {
@@ -46,7 +51,7 @@ JOB_FIELDSETS = [
         },
     ),
 ]
-JOB_FIELDSET_CALLABLES = [last_heartbeat]  # shown read-only, like every field of the job
+JOB_FIELDSET_CALLABLES = [uploaded_at, last_heartbeat]  # shown read-only, like every field of the job
 
 STAGED_SALT = "participants.import.staged"
 STAGED_MAX_AGE_SECONDS = 6 * 3600

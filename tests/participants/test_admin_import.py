@@ -301,6 +301,9 @@ def test_job_page_shows_times_in_the_events_zone(organiser):
     assert "2026-05-01 09:00 KST" in summary and "2026-05-01 09:01 KST" in summary  # started, finished
     assert 'title="2026-05-01 00:00 UTC"' in summary
     assert "90.0 s" in summary
+    # No time on the page is left in the server's zone.
+    record = html.split('class="module aligned collapse"', 1)[1]
+    assert "a.m." not in html and "p.m." not in html and "KST" in record
 
 
 def test_job_page_keeps_internals_in_a_collapsed_section(organiser):
