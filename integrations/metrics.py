@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 IMPORT_ROW_FIELDS = {
     "created": "created_count",
     "updated": "updated_count",
+    "unchanged": "unchanged_count",
     "duplicate": "duplicate_count",
     "error": "error_count",
 }

@@ -18,12 +18,40 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from events.access import can_edit_organization, editable_organization_ids
+from events.local_time import event_local_time, event_local_time_html
 from events.models import Event
 from participants import importing
 from participants.exports import neutralize_formula
 from participants.forms import ImportConfirmForm, ImportUploadForm
 from participants.models import ImportJob
 from participants.spreadsheet import ImportFileRejected
+
+
+@admin.display(description="Uploaded")
+def uploaded_at(job: ImportJob):
+    return event_local_time_html(job.created_at, job.event)
+
+
+@admin.display(description="Last heartbeat")
+def last_heartbeat(job: ImportJob):
+    return event_local_time_html(job.heartbeat_at, job.event)
+
+
+# The job page's record below its live summary: what the organiser asked for first; then, folded
+# away, what only matters to whoever debugs a stuck or failed job (resume point, heartbeat,
+# attempts, where the file is stored). Counters, progress and times are in the summary above.
+JOB_FIELDSETS = [
+    (None, {"fields": ["event", "original_filename", "created_by", "send_tickets", uploaded_at]}),
+    (
+        "Details for support",
+        {
+            "classes": ["collapse"],
+            "fields": ["file", "total_rows", "rows_done", "progress", "attempts", last_heartbeat],
+            "description": "How the job ran: where its file is stored, its resume point and its worker's heartbeat.",
+        },
+    ),
+]
+JOB_FIELDSET_CALLABLES = [uploaded_at, last_heartbeat]  # shown read-only, like every field of the job
 
 STAGED_SALT = "participants.import.staged"
 STAGED_MAX_AGE_SECONDS = 6 * 3600
@@ -66,7 +94,9 @@ def upload(request):
 def _upload(request):
     if not _may_import(request.user):
         raise PermissionDenied
-    form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    form = ImportUploadForm(
+        request.POST or None, request.FILES or None, user=request.user, preselected_event_id=request.GET.get("event")
+    )
     if getattr(request, "import_upload_too_large", False):
         limit = settings.IMPORT_MAX_FILE_BYTES
         form.add_error("file", f"The file is larger than the limit of {limit / 1024 / 1024:.0f} MB. (file_too_large)")
@@ -123,8 +153,28 @@ def confirm(request):
         messages.error(request, exc.message)
         return redirect("admin:participants_importjob_upload")
     importing.discard_staged(staged["staged"])
-    messages.success(request, f"Import of {job.original_filename} started.")
+    # Without a worker (embedded mode) the job ran on commit, inside this request: saying
+    # "started" about a job that has already finished made organisers wait for nothing.
+    job.refresh_from_db()
+    if job.status == ImportJob.Status.COMPLETED:
+        messages.success(request, finished_summary(job))
+    elif job.status == ImportJob.Status.FAILED:
+        messages.error(request, f"Import failed: {job.failure_reason}")
+    else:
+        messages.success(request, f"Import of {job.original_filename} started; this page follows its progress.")
     return redirect("admin:participants_importjob_change", job.pk)
+
+
+def _counted(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def finished_summary(job: ImportJob) -> str:
+    """`Import finished: 2 created, 0 updated, 0 unchanged, 0 duplicates, 1 error.`"""
+    return (
+        f"Import finished: {job.created_count} created, {job.updated_count} updated, {job.unchanged_count} unchanged, "
+        f"{_counted(job.duplicate_count, 'duplicate', 'duplicates')}, {_counted(job.error_count, 'error', 'errors')}."
+    )
 
 
 def _visible_job(request, pk: int, model_admin) -> ImportJob:
@@ -144,9 +194,12 @@ def job_state(job: ImportJob) -> dict:
         "total": job.total_rows,
         "created": job.created_count,
         "updated": job.updated_count,
+        "unchanged": job.unchanged_count,
         "duplicates": job.duplicate_count,
         "errors": job.error_count,
         "durationSeconds": round(duration, 2) if duration is not None else None,
+        "startedAt": event_local_time(job.started_at, job.event),
+        "finishedAt": event_local_time(job.finished_at, job.event),
         "failureReason": job.failure_reason,
         "isFinished": job.status in (ImportJob.Status.COMPLETED, ImportJob.Status.FAILED),
         "errorsUrl": reverse("admin:participants_importjob_errors", args=[job.pk]),

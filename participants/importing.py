@@ -51,6 +51,10 @@ SKIP_HEARTBEAT_ROWS = 50_000
 class Action:
     CREATE = "create"
     UPDATE = "update"
+    # An existing participant the row would not change: re-importing the same file is normal,
+    # and calling those rows "duplicates" made organisers look for a mistake in their file.
+    UNCHANGED = "unchanged"
+    # Only a row that repeats an earlier row of the same file (same email).
     DUPLICATE = "duplicate"
     ERROR = "error"
 
@@ -66,6 +70,14 @@ class ClassifiedRow:
     metadata: dict
     errors: list[FieldError]
     duplicate_of: int | None = None
+
+    @property
+    def description(self) -> str:
+        """What the preview says the row will do; a duplicate names the row it repeats, so the
+        organiser can find both in the sheet."""
+        if self.action == Action.DUPLICATE and self.duplicate_of is not None:
+            return f"Duplicate of row {self.duplicate_of} (same email)"
+        return self.action
 
 
 def classify_rows(parsed: ParticipantFile, *, context: ValidationContext) -> Iterable[ClassifiedRow]:
@@ -99,12 +111,12 @@ class ImportPreview:
     errors: list[FieldError]
     error_total: int = 0
     counts: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys((Action.CREATE, Action.UPDATE, Action.DUPLICATE, Action.ERROR), 0)
+        default_factory=lambda: dict.fromkeys((Action.CREATE, Action.UPDATE, Action.UNCHANGED, Action.DUPLICATE, Action.ERROR), 0)
     )
 
 
 def _planned_against_database(event: Event, batch: list[ClassifiedRow]) -> None:
-    """Turn CREATE into UPDATE or DUPLICATE where the event already has the email (read-only)."""
+    """Turn CREATE into UPDATE or UNCHANGED where the event already has the email (read-only)."""
     candidates = [r for r in batch if r.action == Action.CREATE]
     if not candidates:
         return
@@ -120,7 +132,7 @@ def _planned_against_database(event: Event, batch: list[ClassifiedRow]) -> None:
         if current is None:
             continue
         merged = merged_values(current, row.values, row.metadata)
-        row.action = Action.UPDATE if any(getattr(current, n) != v for n, v in merged.items()) else Action.DUPLICATE
+        row.action = Action.UPDATE if any(getattr(current, n) != v for n, v in merged.items()) else Action.UNCHANGED
 
 
 def preview_import(
@@ -391,7 +403,8 @@ def _commit_chunk(job: ImportJob, batch: list[ClassifiedRow]) -> ImportJob:
         job.rows_done += len(batch)
         job.created_count += len(written.created_ids)
         job.updated_count += len(written.updated_ids)
-        job.duplicate_count += written.unchanged + sum(r.action == Action.DUPLICATE for r in batch)
+        job.unchanged_count += written.unchanged
+        job.duplicate_count += sum(r.action == Action.DUPLICATE for r in batch)
         job.error_count += len({e.row for e in errors})
         job.progress = min(99, job.rows_done * 100 // max(job.total_rows, 1))
         job.heartbeat_at = timezone.now()
@@ -400,6 +413,7 @@ def _commit_chunk(job: ImportJob, batch: list[ClassifiedRow]) -> ImportJob:
                 "rows_done",
                 "created_count",
                 "updated_count",
+                "unchanged_count",
                 "duplicate_count",
                 "error_count",
                 "progress",
@@ -432,6 +446,7 @@ def _complete(job: ImportJob) -> ImportJob:
                 "updated": job.updated_count,
                 "duplicates": job.duplicate_count,
                 "errors": job.error_count,
+                "unchanged": job.unchanged_count,
             },
         )
         if job.send_tickets:

@@ -112,7 +112,10 @@ class ImportJob(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
-    duplicate_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(
+        default=0, help_text="Rows matching an existing participant with nothing to change."
+    )
+    duplicate_count = models.PositiveIntegerField(default=0, help_text="Rows repeating an earlier row of the same file.")
     error_count = models.PositiveIntegerField(default=0)
     failure_reason = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker started or resumed the job.")

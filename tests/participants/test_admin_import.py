@@ -148,7 +148,7 @@ def test_participant_admin_form_uses_the_shared_validators(organiser):
         },
     )
     assert response.status_code == 200
-    assert "Not a valid phone number" in response.content.decode()
+    assert "Not a phone number we can read: &#x27;12&#x27;" in response.content.decode()
     response = client.post(
         reverse("admin:participants_participant_add"),
         {
@@ -196,3 +196,126 @@ def test_import_jobs_list_links_to_the_upload_page(organiser):
     _, client = organiser
     page = client.get(reverse("admin:participants_importjob_changelist")).content.decode()
     assert reverse("admin:participants_importjob_upload") in page
+
+
+def test_preview_names_the_row_a_duplicate_repeats_and_calls_known_rows_unchanged(organiser):
+    event, client = organiser
+    ParticipantFactory(event=event, name="Lee Known", email="known@example.com", phone="")
+    body = "name,email\nKim Minsu,minsu@example.com\nLee Known,known@example.com\nKim Again,MINSU@example.com\n"
+    html = upload(client, event, body=body).content.decode()
+    assert "Duplicate of row 2 (same email)" in html
+    assert '<td class="count-unchanged">1</td>' in html and '<td class="count-duplicate">1</td>' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirm_says_finished_when_the_job_ran_in_process(organiser):
+    # Embedded mode (no worker): the task runs on commit, inside the confirm request.
+    event, client = organiser
+    key = upload(client, event).context["confirm_form"].initial["staged"]
+    response = client.post(reverse("admin:participants_importjob_confirm"), {"staged": key}, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["Import finished: 2 created, 0 updated, 0 unchanged, 0 duplicates, 1 error."]
+
+
+def test_confirm_says_started_while_the_job_is_still_queued(organiser, django_capture_on_commit_callbacks):
+    event, client = organiser
+    key = upload(client, event).context["confirm_form"].initial["staged"]
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not picked it up yet
+        response = client.post(reverse("admin:participants_importjob_confirm"), {"staged": key})
+    shown = [str(m) for m in client.get(response.url).context["messages"]]
+    assert shown == ["Import of people.csv started; this page follows its progress."]
+
+
+def _selected_event(html: str):
+    import re
+
+    found = re.findall(r'<option value="(\d+)" selected>', html)
+    return int(found[0]) if found else None
+
+
+def test_upload_from_an_events_page_preselects_that_event(organiser):
+    event, client = organiser
+    other = EventFactory(organization=event.organization)
+    url = reverse("admin:participants_importjob_upload")
+    assert _selected_event(client.get(url).content.decode()) is None  # two events: the organiser chooses
+    assert _selected_event(client.get(f"{url}?event={other.pk}").content.decode()) == other.pk
+    assert _selected_event(client.get(f"{url}?event={event.pk}").content.decode()) == event.pk
+
+
+def test_an_event_the_user_may_not_edit_is_not_preselected(organiser):
+    event, client = organiser
+    EventFactory(organization=event.organization)
+    stranger = EventFactory()
+    url = reverse("admin:participants_importjob_upload")
+    assert _selected_event(client.get(f"{url}?event={stranger.pk}").content.decode()) is None
+    assert client.get(f"{url}?event=not-a-number").status_code == 200
+
+
+def test_the_only_event_the_user_may_edit_is_preselected(organiser):
+    event, client = organiser
+    EventFactory()  # another organisation's: not offered, so the organiser's event is the only one
+    html = client.get(reverse("admin:participants_importjob_upload")).content.decode()
+    assert _selected_event(html) == event.pk
+
+
+def test_event_page_and_event_filtered_lists_link_to_the_upload_with_the_event(organiser):
+    event, client = organiser
+    EventFactory(organization=event.organization)
+    upload_link = f'{reverse("admin:participants_importjob_upload")}?event={event.pk}"'
+    pages = [
+        reverse("admin:events_event_change", args=[event.pk]),
+        f"{reverse('admin:participants_participant_changelist')}?event__id__exact={event.pk}",
+        f"{reverse('admin:participants_importjob_changelist')}?event__id__exact={event.pk}",
+    ]
+    for page in pages:
+        assert upload_link in client.get(page).content.decode(), page
+
+
+def _finished_job(event):
+    import datetime as dt
+
+    started = dt.datetime(2026, 5, 1, 0, 0, tzinfo=dt.UTC)
+    return ImportJobFactory(
+        event=event,
+        status=ImportJob.Status.COMPLETED,
+        progress=100,
+        total_rows=120,
+        rows_done=120,
+        created_count=100,
+        updated_count=10,
+        unchanged_count=4,
+        duplicate_count=3,
+        error_count=3,
+        attempts=2,
+        started_at=started,
+        finished_at=started + dt.timedelta(seconds=90),
+        heartbeat_at=started + dt.timedelta(seconds=90),
+    )
+
+
+def test_job_page_shows_times_in_the_events_zone(organiser):
+    event, client = organiser  # Asia/Seoul, the factory's zone
+    job = _finished_job(event)
+    html = client.get(reverse("admin:participants_importjob_change", args=[job.pk])).content.decode()
+    summary = html.split('id="import-job-live"', 1)[1].split("</div>", 1)[0]
+    assert "2026-05-01 09:00 KST" in summary and "2026-05-01 09:01 KST" in summary  # started, finished
+    assert 'title="2026-05-01 00:00 UTC"' in summary
+    assert "90.0 s" in summary
+    # No time on the page is left in the server's zone.
+    record = html.split('class="module aligned collapse"', 1)[1]
+    assert "a.m." not in html and "p.m." not in html and "KST" in record
+
+
+def test_job_page_keeps_internals_in_a_collapsed_section(organiser):
+    event, client = organiser
+    job = _finished_job(event)
+    html = client.get(reverse("admin:participants_importjob_change", args=[job.pk])).content.decode()
+    internals_start = html.index('class="module aligned collapse"')
+    internals = html[internals_start:].split("</fieldset>", 1)[0]
+    for internal in ("field-last_heartbeat", "field-rows_done", "field-attempts", "field-file"):
+        assert internal in internals, internal
+        assert internal not in html[:internals_start], internal
+    assert "<details><summary>" in internals
+    # What an organiser needs comes first: the summary and the event and file it was about.
+    assert html.index('id="import-job-live"') < internals_start
+    assert html.index("field-original_filename") < internals_start

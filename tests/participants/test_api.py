@@ -68,6 +68,7 @@ def test_field_errors_are_400_with_the_import_codes(event):
         "phone": ["invalid_phone"],
         "birthDate": ["too_young"],
     }
+    assert error["details"]["phone"][0]["message"].startswith("Not a phone number we can read: '12'")
     assert not Participant.objects.exists()
 
 

@@ -21,10 +21,19 @@ def test_imports_and_prints_counters_last(tmp_path):
     path = write_csv(tmp_path / "p.csv", [["name", "email"], ["Kim A", "a@example.com"], ["Kim A2", "A@example.com"], ["B", "b"]])
     out, err = io.StringIO(), io.StringIO()
     call_command("import_participants", "--event", "tech-2026", str(path), "--send-tickets", stdout=out, stderr=err)
-    assert out.getvalue().strip().splitlines()[-1] == "created=1 updated=0 duplicates=1 errors=1"
+    assert out.getvalue().strip().splitlines()[-1] == "created=1 updated=0 duplicates=1 errors=1 unchanged=0"
     assert "3/3" in err.getvalue()
     assert Participant.objects.get(event=event).email_status == "pending"
     assert ImportJob.objects.get().status == "completed"
+
+
+def test_reimporting_the_same_file_prints_unchanged_not_duplicates(tmp_path):
+    EventFactory(slug="tech-2026")
+    path = write_csv(tmp_path / "p.csv", [["name", "email"], ["Kim A", "a@example.com"], ["Kim B", "b@example.com"]])
+    call_command("import_participants", "--event", "tech-2026", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    out = io.StringIO()
+    call_command("import_participants", "--event", "tech-2026", str(path), stdout=out, stderr=io.StringIO())
+    assert out.getvalue().strip().splitlines()[-1] == "created=0 updated=0 duplicates=0 errors=0 unchanged=2"
 
 
 def test_rejected_file_exits_non_zero_with_the_reason(tmp_path):
@@ -84,6 +93,6 @@ def test_embedded_sqlite_mode_imports_and_reimports(tmp_path):
     )
     runs = [manage("import_participants", "--event", "local", str(path)) for path in (first, second)]
     assert [r.stdout.strip().splitlines()[-1] for r in runs] == [
-        "created=2 updated=0 duplicates=0 errors=1",
-        "created=1 updated=1 duplicates=1 errors=0",
+        "created=2 updated=0 duplicates=0 errors=1 unchanged=0",
+        "created=1 updated=1 duplicates=0 errors=0 unchanged=1",
     ], [r.stderr for r in runs]

@@ -2,17 +2,21 @@
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
 from events.models import Membership
 from participants.models import ImportJob, Participant
-from tests.factories import EventFactory, MembershipFactory, UserFactory
+from tests.factories import EventFactory, MembershipFactory, ParticipantFactory, UserFactory
 from tests.participants.files import write_csv
 
-pytestmark = [pytest.mark.e2e, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path("/tmp/wt-import-shots")
 
 
+@pytest.mark.celery_worker
 def test_organiser_imports_a_csv_with_good_and_bad_rows(live_server, page, admin_login, import_worker, tmp_path):
     organiser = UserFactory(username="organiser")
     event = EventFactory(name="Busan Dev Summit")
@@ -42,7 +46,9 @@ def test_organiser_imports_a_csv_with_good_and_bad_rows(live_server, page, admin
 
     page.click("input[name=_confirm]")
     page.wait_for_selector("#import-job-live")
-    page.wait_for_function("document.getElementById('import-status').textContent === 'completed'", timeout=60000)
+    # The page follows the worker, then loads itself again with the final record.
+    page.wait_for_selector("#import-job-live[data-finished=true]", timeout=60000)
+    assert page.locator("#import-status").inner_text() == "completed"
     assert page.locator("#import-progress").inner_text() == "100"
     assert page.locator("#import-created").inner_text() == "3000"
     assert page.locator("#import-errors").inner_text() == "2"
@@ -59,3 +65,51 @@ def test_organiser_imports_a_csv_with_good_and_bad_rows(live_server, page, admin
         ("3003", "phone", "invalid_phone"),
     }
     assert Participant.objects.filter(event=event, email_status="pending").count() == 3000
+
+
+def test_organiser_starts_from_the_event_sees_which_row_repeats_and_a_finished_banner(live_server, page, admin_login, tmp_path):
+    # No worker: tasks run in-process (embedded mode), so the job is done when the page loads.
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    organiser = UserFactory(username="organiser")
+    event = EventFactory(name="Busan Dev Summit")
+    EventFactory(organization=event.organization, name="Another Event")
+    MembershipFactory(organization=event.organization, user=organiser, role=Membership.Role.MANAGER)
+    ParticipantFactory(event=event, name="Lee Known", email="known@example.com", phone="", organization="")
+    rows = [
+        ["name", "email", "phone"],
+        ["Kim Minsu", "minsu@example.com", "010-1234-5678"],
+        ["Lee Known", "known@example.com", ""],
+        ["Kim Minsu again", "MINSU@example.com", ""],
+        ["Park Jisoo", "jisoo@example.com", "12345"],
+    ]
+    path = write_csv(tmp_path / "summit.csv", rows)
+
+    admin_login(page, live_server, "organiser")
+    page.goto(f"{live_server.url}/admin/events/event/{event.pk}/change/")
+    page.click("#import-participants-link")
+    page.wait_for_selector("#import-upload-form")
+    assert page.locator("#id_event").input_value() == str(event.pk)  # preselected from the event's page
+    page.set_input_files("#id_file", str(path))
+    page.click("input[name=_preview]")
+
+    page.wait_for_selector("#import-preview-rows")
+    page.screenshot(path=str(SCREENSHOTS / "preview.png"), full_page=True)
+    actions = [r.split("\t")[:2] for r in page.locator("#import-preview-rows tbody tr").all_inner_texts()]
+    assert actions == [["2", "create"], ["3", "unchanged"], ["4", "Duplicate of row 2 (same email)"], ["5", "error"]]
+    assert page.locator(".count-unchanged").inner_text() == "1" and page.locator(".count-duplicate").inner_text() == "1"
+    assert "Not a phone number we can read: '12345'" in page.locator("#import-preview-errors").inner_text()
+
+    page.click("input[name=_confirm]")
+    page.wait_for_selector("#import-job-live[data-finished=true]")
+    page.screenshot(path=str(SCREENSHOTS / "job-finished.png"), full_page=True)
+    banner = page.locator(".messagelist").inner_text()
+    assert banner == "Import finished: 1 created, 0 updated, 1 unchanged, 1 duplicate, 1 error."
+    assert " KST" in page.locator("#import-finished").inner_text()
+    internals = page.locator("fieldset.collapse details")
+    assert not internals.evaluate("details => details.open")  # folded away until asked for
+    assert not page.locator(".field-rows_done").is_visible()
+    internals.locator("summary").click()
+    assert page.locator(".field-rows_done").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "job-details-open.png"), full_page=True)
+    job = ImportJob.objects.get()
+    assert (job.created_count, job.unchanged_count, job.duplicate_count, job.error_count) == (1, 1, 1, 1)

@@ -7,7 +7,7 @@ import pytest
 from integrations.outbox import OutboxEvent
 from participants.importing import preview_import, run_import, start_import
 from participants.models import ImportJob, Participant
-from tests.factories import EventFactory, ParticipantFactory
+from tests.factories import EventFactory, ParticipantFactory, UserFactory
 from tests.participants.files import write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -123,7 +123,8 @@ def test_reimport_updates_changed_fields_and_creates_nothing_twice(event, tmp_pa
         ],
     )
     job = import_file(event, second)
-    assert (job.created_count, job.updated_count, job.duplicate_count, job.error_count) == (0, 1, 2, 0)
+    # Kim A matches with nothing changed (unchanged); "Kim B dup" repeats row 3 of this file (duplicate).
+    assert (job.created_count, job.updated_count, job.unchanged_count, job.duplicate_count, job.error_count) == (0, 1, 1, 1, 0)
     assert Participant.objects.count() == 2
     assert dict(Participant.objects.values_list("email", "token")) == tokens
     assert Participant.objects.get(email="a@example.com").phone == "+821011112222"  # an empty cell never erases
@@ -182,7 +183,7 @@ def test_resuming_from_a_committed_chunk_continues_exactly(event, tmp_path, sett
         Participant.objects.create(event=event, name=f"Person {i}", email=f"p{i}@example.com", import_job=job)
     run_import(job_id=job.pk)
     job.refresh_from_db()
-    fields = ("created_count", "updated_count", "duplicate_count", "error_count", "rows_done", "status")
+    fields = ("created_count", "updated_count", "unchanged_count", "duplicate_count", "error_count", "rows_done", "status")
     assert [getattr(job, f) for f in fields] == [getattr(uninterrupted, f) for f in fields]
     assert Participant.objects.filter(event=event).count() == 4
 
@@ -205,12 +206,13 @@ def test_preview_tells_what_each_row_will_do_and_writes_nothing(event, tmp_path)
     preview = preview_import(event=event, path=path, filename="a.csv")
     assert [(r.number, r.action) for r in preview.sample] == [
         (2, "create"),
-        (3, "duplicate"),
+        (3, "unchanged"),
         (4, "update"),
         (5, "duplicate"),
         (6, "error"),
     ]
-    assert preview.counts == {"create": 1, "update": 1, "duplicate": 2, "error": 1}
+    assert preview.sample[3].duplicate_of == 2
+    assert preview.counts == {"create": 1, "update": 1, "unchanged": 1, "duplicate": 1, "error": 1}
     assert [(e.row, e.column, e.code) for e in preview.errors] == [(6, "email", "invalid_email")]
     assert (Participant.objects.count(), ImportJob.objects.count(), OutboxEvent.objects.count()) == before
 
@@ -290,3 +292,23 @@ def test_a_lost_file_fails_the_job_with_a_reason(event, tmp_path):
     job.refresh_from_db()
     assert (job.status, job.failure_reason) == ("failed", "The uploaded file is missing from storage.")
     assert not Participant.objects.filter(event=event).exists()
+
+
+def test_reimporting_an_unchanged_file_counts_rows_as_unchanged_not_duplicates(
+    event, tmp_path, django_capture_on_commit_callbacks, mailoutbox
+):
+    path = write_csv(tmp_path / "a.csv", [["name", "email"], ["Kim A", "a@example.com"], ["Kim B", "b@example.com"]])
+    import_file(event, path)
+    preview = preview_import(event=event, path=path, filename="a.csv")
+    assert [r.action for r in preview.sample] == ["unchanged", "unchanged"]
+    assert (preview.counts["unchanged"], preview.counts["duplicate"]) == (2, 0)
+
+    organiser = UserFactory(email="organiser@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_file(event, path, created_by=organiser)
+
+    assert (job.created_count, job.updated_count, job.unchanged_count, job.duplicate_count) == (0, 0, 2, 0)
+    completed = OutboxEvent.objects.filter(topic="import.completed").latest("id").payload
+    assert (completed["unchanged"], completed["duplicates"]) == (2, 0)
+    (report,) = [m for m in mailoutbox if m.to == ["organiser@example.com"]]
+    assert "변경 없음: 2" in report.body and "중복: 0" in report.body  # the event speaks Korean (the default)

@@ -88,6 +88,21 @@ def test_invalid_phone_is_an_error(raw):
     assert caught.value.code == "invalid_phone"
 
 
+@pytest.mark.parametrize("raw", ["not a phone", "+999 1234", "12"])
+def test_invalid_phone_is_explained_in_plain_words_with_the_value(raw):
+    with pytest.raises(FieldInvalid) as caught:
+        clean_phone(raw, region="KR")
+    assert caught.value.message.startswith(f"Not a phone number we can read: '{raw}'")
+    assert "string supplied" not in caught.value.message and "plus-sign" not in caught.value.message
+
+
+def test_a_long_unreadable_phone_value_is_shortened_in_the_message():
+    with pytest.raises(FieldInvalid) as caught:
+        clean_phone("x" * 300, region="KR")
+    assert caught.value.message.startswith("Not a phone number we can read: 'xxxx")
+    assert len(caught.value.message) < 150
+
+
 @pytest.mark.parametrize(
     "raw", ["1990-03-04", "1990.03.04", "1990/03/04", "19900304", "1990. 3. 4.", "1990년 03월 04일", dt.date(1990, 3, 4)]
 )

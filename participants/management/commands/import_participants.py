@@ -1,7 +1,8 @@
 """manage.py import_participants --event SLUG FILE [--send-tickets]: the admin's import pipeline from a shell.
 
 The job runs in this process (no worker needed) with a progress bar on stderr; the last line
-on stdout is `created=N updated=N duplicates=N errors=N`. A rejected file exits non-zero with
+on stdout is `created=N updated=N duplicates=N errors=N unchanged=N` (`unchanged` was added
+last so scripts reading the first four keys keep working). A rejected file exits non-zero with
 the reason.
 """
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             raise CommandError(f"Import job {job.pk} {finished.status}: {finished.failure_reason}")
         self.stdout.write(
             f"created={finished.created_count} updated={finished.updated_count} "
-            f"duplicates={finished.duplicate_count} errors={finished.error_count}"
+            f"duplicates={finished.duplicate_count} errors={finished.error_count} unchanged={finished.unchanged_count}"
         )
 
     def _progress(self, job: ImportJob) -> None:
