@@ -15,13 +15,14 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
-# Embedded defaults: SQLite, in-memory channel layer, in-process tasks.
+# Embedded defaults: SQLite, in-memory channel layer, in-process tasks. runserver makes links in
+# emails name HOST:PORT too (unless PUBLIC_BASE_URL is set) and sweeps refusals into the statistics.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py rebuild_stats --event demo-conference
-	$(PY) manage.py ensure_demo_admin
-	@echo "Admin: http://$(HOST):$(PORT)/admin/  Live dashboard: http://$(HOST):$(PORT)/dashboard/events/demo-conference/  API docs: http://$(HOST):$(PORT)/api/docs/"
+	$(PY) manage.py ensure_demo_admin --base-url http://$(HOST):$(PORT)
+	@echo "Start here: http://$(HOST):$(PORT)/  Admin: http://$(HOST):$(PORT)/admin/  Live dashboard: http://$(HOST):$(PORT)/dashboard/events/demo-conference/  API docs: http://$(HOST):$(PORT)/api/docs/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite against real PostgreSQL and Redis (started on the fly if none is running).

@@ -9,12 +9,12 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Case, Count, Value, When
 from django.utils import timezone
 
 from analytics.models import Alert, EventCounter, GateCounter, HourlyCounter, Presence
 from attendance.models import Scan
-from events.access import can_view_organization
+from events.access import can_view_organization, visible_organization_ids
 from events.models import Event
 from gates.models import Gate
 from participants.models import Participant
@@ -24,6 +24,16 @@ METHODS = list(Scan.Method.values)
 WINDOW_MINUTES = LOAD_WINDOW.total_seconds() / 60
 # Above this utilisation the M/M/1 formula explodes; past it the backlog term takes over.
 MAX_UTILISATION = 0.95
+# Refused before any gate rule because the device is bound to another gate: the scan row keeps the
+# gate the device claimed (the audit trail), but nobody was processed at that gate, and which gate
+# the person really stood at is a guess (the binding or the claim may be the mistake). Such scans
+# count in the event's totals only, never in a gate's counters or load (README, Live dashboard).
+NOT_AT_A_GATE = ("gate_not_allowed",)
+
+
+def at_a_gate(scans):
+    """`scans` without those that count at no gate (see NOT_AT_A_GATE)."""
+    return scans.exclude(reason__in=NOT_AT_A_GATE)
 
 
 def member_event(*, user, slug: str) -> Event | None:
@@ -34,6 +44,17 @@ def member_event(*, user, slug: str) -> Event | None:
     if event is None or not can_view_organization(user, event.organization_id):
         return None
     return event
+
+
+def watchable_events(*, user):
+    """The events whose dashboards `user` may watch (member_event's rule), live ones first, then newest."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Event.objects.none()
+    events = Event.objects.all()
+    if not user.is_superuser:
+        events = events.filter(organization_id__in=visible_organization_ids(user))
+    is_live = Case(When(status=Event.Status.LIVE, then=Value(0)), default=Value(1))
+    return events.select_related("organization").order_by(is_live, "-starts_at", "pk")
 
 
 REGISTERED_CACHE_SECONDS = 5
@@ -105,7 +126,7 @@ def stats_snapshot(*, event: Event, now: datetime | None = None) -> dict:
     gates = list(Gate.objects.filter(event=event).order_by("code"))
     gate_counters = {row.gate_id: row for row in GateCounter.objects.filter(event=event)}
     recent = dict(
-        Scan.objects.filter(event=event, gate__isnull=False, scanned_at__gt=now - LOAD_WINDOW, scanned_at__lte=now)
+        at_a_gate(Scan.objects.filter(event=event, gate__isnull=False, scanned_at__gt=now - LOAD_WINDOW, scanned_at__lte=now))
         .values("gate_id")
         .annotate(n=Count("pk"))
         .values_list("gate_id", "n")

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from analytics import broadcast
 from analytics.models import Alert, CountedScan, EventCounter, GateCounter, HourlyCounter, Presence
-from analytics.selectors import LOAD_WINDOW, registered_count
+from analytics.selectors import LOAD_WINDOW, NOT_AT_A_GATE, at_a_gate, registered_count
 from attendance.models import Scan
 from config.errors import DomainError
 from events.models import Event, Membership
@@ -66,6 +66,11 @@ def _lock_counter(event_id: int) -> EventCounter:
     # ON CONFLICT DO NOTHING: creating the row is safe when two writers race to be first.
     EventCounter.objects.bulk_create([EventCounter(event_id=event_id)], ignore_conflicts=True)
     return EventCounter.objects.select_for_update().get(pk=event_id)
+
+
+def counted_gate_id(scan: Scan) -> int | None:
+    """The gate whose counters a scan counts in: none for a scan refused for being at no gate of the device's."""
+    return None if scan.reason in NOT_AT_A_GATE else scan.gate_id
 
 
 def _later(moment: datetime):
@@ -144,7 +149,7 @@ def apply_pending(*, event_id: int, touched_gate_ids: set[int] | None = None) ->
                 break
             _apply_batch(event_id, scans)
             if touched_gate_ids is not None:
-                touched_gate_ids.update(scan.gate_id for scan in scans if scan.gate_id is not None)
+                touched_gate_ids.update(gate_id for scan in scans if (gate_id := counted_gate_id(scan)) is not None)
             CountedScan.objects.filter(scan_id__in=[scan.pk for scan in scans]).update(is_applied=True)
             applied += len(scans)
         if len(scans) < APPLY_BATCH:
@@ -169,12 +174,13 @@ def _apply_batch(event_id: int, scans: list[Scan]) -> None:
             hours[(local_hour_start(scan.scanned_at, tz), scan.gate_id, scan.method, scan.direction)] += 1
             if scan.participant_id is not None:
                 by_participant[scan.participant_id].append(scan)
-        if scan.gate_id is not None:
-            gates[scan.gate_id]["scans_total"] += 1
-            gates[scan.gate_id][RESULT_FIELDS[scan.result]] += 1
+        gate_id = counted_gate_id(scan)
+        if gate_id is not None:
+            gates[gate_id]["scans_total"] += 1
+            gates[gate_id][RESULT_FIELDS[scan.result]] += 1
             if accepted:
-                gates[scan.gate_id][METHOD_FIELDS[scan.method]] += 1
-            gate_last[scan.gate_id] = max(gate_last.get(scan.gate_id, scan.scanned_at), scan.scanned_at)
+                gates[gate_id][METHOD_FIELDS[scan.method]] += 1
+            gate_last[gate_id] = max(gate_last.get(gate_id, scan.scanned_at), scan.scanned_at)
 
     totals.update(_move_presences(event_id, by_participant))
     _add(EventCounter, {"event_id": event_id}, totals, max(scan.scanned_at for scan in scans))
@@ -221,11 +227,58 @@ def _move_presences(event_id: int, by_participant: dict[int, list[Scan]]) -> Cou
 def apply_uncounted_scans(*, event: Event) -> int:
     """Count the event's stored scans that no outbox row brought (e.g. refusals), and anything pending."""
     with transaction.atomic():
+        # The counter lock first, as count_refusals and rebuild_stats take it: marks inserted
+        # before waiting for it could deadlock with a holder inserting the same marks.
+        _lock_counter(event.pk)
         enqueue_uncounted_scans(event=event)
         applied = apply_pending(event_id=event.pk)
     if applied:
         transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))
     return applied
+
+
+def events_with_uncounted_refusals() -> list[int]:
+    """Ids of published or live events with a stored refusal not yet counted (one read, no lock)."""
+    return list(
+        _uncounted_refusals(Scan.objects.filter(event__status__in=[Event.Status.PUBLISHED, Event.Status.LIVE]))
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+
+
+def _uncounted_refusals(scans):
+    return scans.exclude(result=Scan.Result.ACCEPTED).filter(~Exists(CountedScan.objects.filter(scan_id=OuterRef("pk"))))
+
+
+def count_refusals(*, event_id: int) -> int:
+    """Count the event's stored refusals now, however young; ping its dashboards if any were counted.
+
+    Refusals are stored without an outbox row, so this sweep is how they reach the counters.
+    Unlike `enqueue_uncounted_scans` it needs no grace period: the grace keeps the sweep from
+    marking accepted scans that the relay is marking at the same time (two transactions
+    inserting the same marks in different orders deadlocked), and the relay never marks a
+    refusal, so these marks never meet the relay's. The counter lock is taken before marking,
+    the order `rebuild_stats` takes them in, so the two cannot deadlock either. Returns how
+    many scans were applied (pending accepted ones included).
+    """
+    with transaction.atomic():
+        _lock_counter(event_id)
+        refusals = _uncounted_refusals(Scan.objects.filter(event_id=event_id)).order_by("pk")
+        marks = [
+            CountedScan(scan_id=pk, event_id=event_id, is_applied=False)
+            for pk in refusals.values_list("pk", flat=True)[:APPLY_BATCH]
+        ]
+        CountedScan.objects.bulk_create(marks, ignore_conflicts=True, batch_size=2000)
+        applied = apply_pending(event_id=event_id)
+    if applied:
+        broadcast.stats_changed(event_id=event_id)
+    return applied
+
+
+def sweep_refusals() -> int:
+    """Count every published or live event's uncounted refusals (see `count_refusals`); run every
+    ANALYTICS_REFUSAL_SWEEP_SECONDS by beat, or in-process in the embedded mode (analytics.sweeper)."""
+    return sum(count_refusals(event_id=event_id) for event_id in events_with_uncounted_refusals())
 
 
 # Per process, throttles only (the periodic task is the backstop): refusals are stored without
@@ -346,7 +399,7 @@ def _rebuild_locked(event: Event, counter: EventCounter) -> RebuildResult:
     counter.save()
 
     gate_rows = (
-        scans.filter(gate__isnull=False)
+        at_a_gate(scans.filter(gate__isnull=False))
         .values("gate_id")
         .annotate(
             scans_total=Count("pk"),
@@ -381,7 +434,7 @@ def _rebuild_locked(event: Event, counter: EventCounter) -> RebuildResult:
 
 def gate_load(*, gate: Gate, now: datetime) -> tuple[int, float]:
     """Scans at the gate in the last five minutes, and load = that / (capacity per minute × 5)."""
-    recent = Scan.objects.filter(gate=gate, scanned_at__gt=now - LOAD_WINDOW, scanned_at__lte=now).count()
+    recent = at_a_gate(Scan.objects.filter(gate=gate, scanned_at__gt=now - LOAD_WINDOW, scanned_at__lte=now)).count()
     return recent, recent / (gate.capacity_per_minute * LOAD_WINDOW.total_seconds() / 60)
 
 

@@ -30,3 +30,9 @@ def count_uncounted_scans() -> int:
     for event in Event.objects.filter(status=Event.Status.LIVE):
         applied += services.apply_uncounted_scans(event=event)
     return applied
+
+
+@shared_task(name="analytics.count_refusals", acks_late=True, ignore_result=True)
+def count_refusals() -> int:
+    """Count refused scans (stored without an outbox row) every ANALYTICS_REFUSAL_SWEEP_SECONDS; idempotent."""
+    return services.sweep_refusals()

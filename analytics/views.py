@@ -1,4 +1,4 @@
-"""The staff dashboard page and its one write (resolving an alert)."""
+"""Where people start (`/`), the index of dashboards, the staff dashboard page and its one write (resolving an alert)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from analytics import selectors, services
 from config.errors import DomainError
+from events.local_time import event_local_time
 
 
 def _event_or_404(request, slug):
@@ -16,6 +17,27 @@ def _event_or_404(request, slug):
     if event is None:
         raise Http404("No such event.")
     return event
+
+
+def _listed(events) -> list[dict]:
+    return [
+        {
+            "event": event,
+            "starts": event_local_time(event.starts_at, event),
+            "url": reverse("analytics:dashboard", args=[event.slug]),
+        }
+        for event in events
+    ]
+
+
+def home(request):
+    """`/`: a sign-in link for visitors; the admin, the user's dashboards and the API docs for members."""
+    return render(request, "home.html", {"events": _listed(selectors.watchable_events(user=request.user))})
+
+
+@login_required
+def dashboard_index(request):
+    return render(request, "analytics/index.html", {"events": _listed(selectors.watchable_events(user=request.user))})
 
 
 @login_required

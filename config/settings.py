@@ -31,6 +31,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if IS_PRODUCTION else ["127
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First, so that its runserver (daphne's, plus the embedded mode's needs) is the one run.
+    "config",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -158,7 +160,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "deliver-webhooks": {"task": "integrations.deliver_webhooks", "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=5.0)},
     "prune-outbox": {"task": "integrations.prune_outbox", "schedule": 3600.0},
     "analytics-check-alerts": {"task": "analytics.check_alerts", "schedule": 30.0},
-    # Scans stored without an outbox row (refusals) still reach the counters.
+    # Backstop: what a failed post-commit step left pending, and anything else no outbox row brought.
     "analytics-count-uncounted-scans": {"task": "analytics.count_uncounted_scans", "schedule": 15.0},
 }
 # Relayed domain events and their webhook delivery log are kept this long.
@@ -218,8 +220,15 @@ CELERY_BEAT_SCHEDULE["participants.sweep_stale_import_jobs"] = {
 # The dashboard websocket sends at most one snapshot per interval while scans arrive.
 STATS_PUSH_INTERVAL_SECONDS = env.float("STATS_PUSH_INTERVAL_SECONDS", default=0.25)
 STATS_REFRESH_SECONDS = env.float("STATS_REFRESH_SECONDS", default=15.0)
-# Scans stored without an outbox row (refusals) are counted once they are this old.
+# The backstop sweep counts an accepted scan that no outbox delivery counted once it is this old.
 ANALYTICS_SWEEP_GRACE_SECONDS = env.int("ANALYTICS_SWEEP_GRACE_SECONDS", default=10)
+# Refusals are stored without an outbox row: a sweep counts them this often (beat in real mode,
+# a thread of `manage.py runserver` in the embedded mode; see analytics.sweeper).
+ANALYTICS_REFUSAL_SWEEP_SECONDS = env.float("ANALYTICS_REFUSAL_SWEEP_SECONDS", default=3.0)
+CELERY_BEAT_SCHEDULE["analytics-count-refusals"] = {
+    "task": "analytics.count_refusals",
+    "schedule": ANALYTICS_REFUSAL_SWEEP_SECONDS,
+}
 # An alert for the same gate (or event) is not raised again within this time.
 ALERT_COOLDOWN_SECONDS = env.int("ALERT_COOLDOWN_SECONDS", default=600)
 

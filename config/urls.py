@@ -1,10 +1,11 @@
-"""Top-level URL map: admin, API v1, OpenAPI, health probes, metrics."""
+"""Top-level URL map: API v1, admin, health probes, metrics, OpenAPI, tickets, dashboards and the start page."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from analytics.views import home
 from config import health
 from integrations.metrics import metrics_view
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("tickets/", include("participants.ticket_urls")),
     path("dashboard/", include("analytics.urls")),
+    path("", home, name="home"),
 ]
 
 if settings.GATEHOUSE_BENCH_VIEWS:  # the benchmark's baseline (bench/checkin), never in a deployment

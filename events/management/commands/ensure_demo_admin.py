@@ -21,6 +21,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
         parser.add_argument("--credentials-file", default=str(Path(settings.BASE_DIR) / ".demo-admin"))
+        # Where the server will be reached (`make run` passes its HOST and PORT); else PUBLIC_BASE_URL.
+        parser.add_argument("--base-url", default="")
 
     def handle(self, *args, **options):
         user_model = get_user_model()
@@ -38,4 +40,5 @@ class Command(BaseCommand):
             credentials_file.chmod(0o600)
         for event in Event.objects.select_related("organization").filter(slug="demo-conference"):
             add_member(organization=event.organization, user=user, role=Membership.Role.OWNER)
-        self.stdout.write(f"Admin login: http://127.0.0.1:8000/admin/  user: {user.username}  password: {password}")
+        base_url = (options["base_url"] or settings.PUBLIC_BASE_URL).rstrip("/")
+        self.stdout.write(f"Admin login: {base_url}/admin/  user: {user.username}  password: {password}")
