@@ -6,6 +6,8 @@ CSV-injection advice is to prefix such cells with a single quote; `neutralize_fo
 and every exported cell goes through it.
 """
 
+from collections.abc import Mapping
+
 from import_export import fields, resources
 
 from participants.models import Participant
@@ -46,6 +48,15 @@ class ParticipantResource(resources.ModelResource):
             "created_at",
         )
         export_order = fields
+
+    @classmethod
+    def add_columns(cls, columns: Mapping[str, fields.Field]) -> None:
+        """Columns an app above participants contributes (participants/admin.py wires them).
+
+        They are appended after the participant's own columns and read attributes that the
+        same app annotated onto the exported queryset.
+        """
+        cls.fields.update(columns)
 
     def dehydrate_ticket(self, participant: Participant) -> str:
         return format_token(participant.token, participant.event.token_prefix)
