@@ -16,7 +16,8 @@ from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
 from events.access import OrganizationScopedAdmin
-from participants import import_admin, importing
+from events.models import Event
+from participants import import_admin, importing, validation
 from participants.exports import ParticipantResource
 from participants.forms import ParticipantAdminForm
 from participants.models import ImportJob, Participant
@@ -118,7 +119,24 @@ class ParticipantAdmin(TicketAdminMixin, ExportMixin, OrganizationScopedAdmin):
         token = normalize_token(search_term)
         if token:
             return queryset.filter(token=token), False
-        return super().get_search_results(request, queryset, search_term)
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # A phone number in any form people type it (+82 10-6663-6259, 010-6663-6259,
+        # 01066636259) is read by the import's own normaliser and matched on the stored E.164.
+        phone = self._as_phone_number(request, search_term)
+        if phone:
+            results = results | queryset.filter(phone=phone)
+        return results, may_have_duplicates
+
+    @staticmethod
+    def _as_phone_number(request, search_term: str) -> str:
+        # National numbers (010-…) are read in the filtered event's region, else the default one.
+        event_id = request.GET.get("event__id__exact", "")
+        event = Event.objects.filter(pk=event_id).first() if event_id.isdigit() else None
+        context = validation.ValidationContext.for_event(event) if event else validation.ValidationContext()
+        try:
+            return validation.clean_phone(search_term, region=context.phone_region)
+        except validation.FieldInvalid:
+            return ""
 
 
 @admin.register(ImportJob)
