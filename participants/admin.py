@@ -62,6 +62,9 @@ class ParticipantAdmin(TicketAdminMixin, ExportMixin, OrganizationScopedAdmin):
     form = ParticipantAdminForm
     resource_classes = [ParticipantResource]
     formats = [base_formats.CSV, base_formats.XLSX]
+    # Excel reads a CSV without a byte-order mark in the machine's ANSI code page (CP949 on a
+    # Korean Windows), which garbles every Korean name; with the BOM it reads UTF-8.
+    to_encoding = "utf-8-sig"
     import_export_change_list_template = "admin/participants/participant/change_list.html"
     list_display = ["name", "email", "event", "status", "email_status", "organization", "created_at"]
     list_filter = [("event", admin.RelatedOnlyFieldListFilter), "status", "email_status", "region"]

@@ -62,4 +62,11 @@ class ParticipantResource(resources.ModelResource):
         return format_token(participant.token, participant.event.token_prefix)
 
     def export_field(self, field, instance, **kwargs):
-        return neutralize_formula(super().export_field(field, instance, **kwargs))
+        value = super().export_field(field, instance, **kwargs)
+        # django-import-export sets force_native_type for formats with typed cells (XLSX). There a
+        # string is a text cell (openpyxl reads only a leading "=" as a formula), and a stored
+        # phone is validated E.164, "+" and digits: the guard would only corrupt it. In a CSV,
+        # Excel would read "+82…" as a number or formula, so the phone keeps the guard there.
+        if kwargs.get("force_native_type") and self.get_field_name(field) == "phone":
+            return value
+        return neutralize_formula(value)
