@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.urls import path
+from django.utils.html import format_html
 from import_export import fields as export_fields
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 
 from events.access import OrganizationScopedAdmin
+from events.local_time import event_local_time_html
 from events.models import Event
 from participants import import_admin, importing, validation
 from participants.exports import ParticipantResource
@@ -25,6 +27,27 @@ from participants.ticket_admin import TicketAdminMixin
 from participants.tokens import normalize_token
 
 FIRST_ERRORS_SHOWN = 50
+
+# Times the participant page shows read in the event's zone, the zone named (events/local_time.py).
+LOCAL_TIME_FIELDS = (
+    "created_at",
+    "updated_at",
+    "email_sent_at",
+    "email_last_attempt_at",
+    "email_next_attempt_at",
+)
+
+
+def _in_event_time(name: str):
+    @admin.display(description=Participant._meta.get_field(name).verbose_name.capitalize())
+    def show(participant):
+        return event_local_time_html(getattr(participant, name), participant.event)
+
+    show.__name__ = name  # the row keeps the field's CSS class and place
+    return show
+
+
+_LOCAL_TIME_DISPLAYS = {name: _in_event_time(name) for name in LOCAL_TIME_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -66,7 +89,11 @@ class ParticipantAdmin(TicketAdminMixin, ExportMixin, OrganizationScopedAdmin):
     # Korean Windows), which garbles every Korean name; with the BOM it reads UTF-8.
     to_encoding = "utf-8-sig"
     import_export_change_list_template = "admin/participants/participant/change_list.html"
-    list_display = ["name", "email", "event", "status", "email_status", "organization", "created_at"]
+    # Few columns that wrap, so the list fits a laptop beside the navigation and the filters: the
+    # email sits under the name, the ticket under the status; check-in (added by attendance)
+    # follows the name. The registration time is on the change page.
+    list_display = ["name_and_email", "event_name", "status_and_ticket", "organization"]
+    list_display_links = ["name_and_email"]
     list_filter = [("event", admin.RelatedOnlyFieldListFilter), "status", "email_status", "region"]
     search_fields = ["name", "email", "token", "external_id", "organization"]
     search_help_text = "Name, email, organization, external id, printed ticket or phone number (any common format)."
@@ -85,6 +112,23 @@ class ParticipantAdmin(TicketAdminMixin, ExportMixin, OrganizationScopedAdmin):
     list_per_page = 100
     show_full_result_count = False  # COUNT(*) over 100k rows on every page is not worth it
 
+    class Media:
+        css = {"all": ["participants/participant_admin.css"]}
+
+    @admin.display(description="Participant", ordering="name")
+    def name_and_email(self, obj):
+        return format_html('{}<span class="quiet">{}</span>', obj.name, obj.email)
+
+    @admin.display(description="Event", ordering="event__name")
+    def event_name(self, obj):
+        return obj.event.name  # a callable, not the FK: the admin never wraps a foreign-key cell
+
+    @admin.display(description="Status", ordering="status")
+    def status_and_ticket(self, obj):
+        return format_html(
+            '{}<span class="quiet">Ticket: {}</span>', obj.get_status_display(), obj.get_email_status_display().lower()
+        )
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         for extension in _extensions:
@@ -100,8 +144,8 @@ class ParticipantAdmin(TicketAdminMixin, ExportMixin, OrganizationScopedAdmin):
         return [*super().get_list_filter(request), *(f for extension in _extensions for f in extension.list_filter)]
 
     def get_readonly_fields(self, request, obj=None):
-        added = [f for extension in _extensions for f in extension.change_fields]
-        return [*super().get_readonly_fields(request, obj), *added]
+        own = [_LOCAL_TIME_DISPLAYS.get(f, f) for f in super().get_readonly_fields(request, obj)]
+        return [*own, *(f for extension in _extensions for f in extension.change_fields)]
 
     def get_inlines(self, request, obj):
         if obj is None:
