@@ -32,3 +32,7 @@ class ScanAdmin(OrganizationScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The check-in part of the participant admin lives in its own module; importing it registers it.
+from attendance import checkin_admin  # noqa: E402, F401

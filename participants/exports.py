@@ -6,6 +6,8 @@ CSV-injection advice is to prefix such cells with a single quote; `neutralize_fo
 and every exported cell goes through it.
 """
 
+from collections.abc import Mapping
+
 from import_export import fields, resources
 
 from participants.models import Participant
@@ -47,8 +49,24 @@ class ParticipantResource(resources.ModelResource):
         )
         export_order = fields
 
+    @classmethod
+    def add_columns(cls, columns: Mapping[str, fields.Field]) -> None:
+        """Columns an app above participants contributes (participants/admin.py wires them).
+
+        They are appended after the participant's own columns and read attributes that the
+        same app annotated onto the exported queryset.
+        """
+        cls.fields.update(columns)
+
     def dehydrate_ticket(self, participant: Participant) -> str:
         return format_token(participant.token, participant.event.token_prefix)
 
     def export_field(self, field, instance, **kwargs):
-        return neutralize_formula(super().export_field(field, instance, **kwargs))
+        value = super().export_field(field, instance, **kwargs)
+        # django-import-export sets force_native_type for formats with typed cells (XLSX). There a
+        # string is a text cell (openpyxl reads only a leading "=" as a formula), and a stored
+        # phone is validated E.164, "+" and digits: the guard would only corrupt it. In a CSV,
+        # Excel would read "+82…" as a number or formula, so the phone keeps the guard there.
+        if kwargs.get("force_native_type") and self.get_field_name(field) == "phone":
+            return value
+        return neutralize_formula(value)
