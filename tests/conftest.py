@@ -131,3 +131,15 @@ def admin_login():
         page.wait_for_url(f"{live_server.url}/admin/")
 
     return login
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory):
+    """Where browser tests save what they saw: GATEHOUSE_SCREENSHOTS if set (the README's images
+    come from `GATEHOUSE_SCREENSHOTS=docs/screenshots`), else a temporary directory."""
+    from pathlib import Path
+
+    chosen = os.environ.get("GATEHOUSE_SCREENSHOTS")
+    directory = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

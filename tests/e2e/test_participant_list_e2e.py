@@ -1,7 +1,6 @@
 """The participant list, with its check-in column, fits a laptop screen without horizontal scrolling."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -11,8 +10,6 @@ from events.models import Membership
 from tests.factories import EventFactory, GateFactory, MembershipFactory, ParticipantFactory, ScanFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-SHOTS = Path("/tmp/wt-people-shots")
 
 
 @pytest.fixture
@@ -24,7 +21,7 @@ def laptop(browser):
     context.close()
 
 
-def test_participant_list_fits_a_1400px_screen(live_server, laptop, admin_login):
+def test_participant_list_fits_a_1400px_screen(live_server, laptop, admin_login, screenshots):
     organiser = UserFactory(username="organiser")
     event = EventFactory(name="Seoul International Developer Conference 2026", slug="seoul-international-dev-conf-2026")
     MembershipFactory(organization=event.organization, user=organiser, role=Membership.Role.MANAGER)
@@ -46,8 +43,7 @@ def test_participant_list_fits_a_1400px_screen(live_server, laptop, admin_login)
     admin_login(laptop, live_server, "organiser")
     laptop.goto(f"{live_server.url}/admin/participants/participant/")
     laptop.wait_for_selector("#result_list")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    laptop.screenshot(path=str(SHOTS / "participant-list-1400.png"), full_page=True)
+    laptop.screenshot(path=str(screenshots / "participant-list-1400.png"), full_page=True)
 
     assert "Inside now" in laptop.locator("#result_list").inner_text()
     assert laptop.locator("#changelist-filter").is_visible()
@@ -63,7 +59,7 @@ def test_participant_list_fits_a_1400px_screen(live_server, laptop, admin_login)
     assert table_width <= box_width, f"the table is {table_width}px wide in a {box_width}px box: {widths}"
 
 
-def test_participant_page_shows_scans_newest_first_in_event_time(live_server, laptop, admin_login):
+def test_participant_page_shows_scans_newest_first_in_event_time(live_server, laptop, admin_login, screenshots):
     organiser = UserFactory(username="organiser")
     event = EventFactory(timezone="Asia/Seoul")
     MembershipFactory(organization=event.organization, user=organiser, role=Membership.Role.MANAGER)
@@ -82,5 +78,4 @@ def test_participant_page_shows_scans_newest_first_in_event_time(live_server, la
     assert "Exit" in rows.nth(0).inner_text() and "Entry" in rows.nth(1).inner_text()
     assert "KST" in rows.nth(0).inner_text()
     assert "Checked in" in laptop.locator(".field-participant_checkin").inner_text()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    laptop.screenshot(path=str(SHOTS / "participant-change-1400.png"), full_page=True)
+    laptop.screenshot(path=str(screenshots / "participant-change-1400.png"), full_page=True)

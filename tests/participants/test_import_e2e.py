@@ -2,7 +2,6 @@
 
 import csv
 import io
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,6 @@ from tests.factories import EventFactory, MembershipFactory, ParticipantFactory,
 from tests.participants.files import write_csv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path("/tmp/wt-import-shots")
 
 
 @pytest.mark.celery_worker
@@ -67,9 +64,10 @@ def test_organiser_imports_a_csv_with_good_and_bad_rows(live_server, page, admin
     assert Participant.objects.filter(event=event, email_status="pending").count() == 3000
 
 
-def test_organiser_starts_from_the_event_sees_which_row_repeats_and_a_finished_banner(live_server, page, admin_login, tmp_path):
+def test_organiser_starts_from_the_event_sees_which_row_repeats_and_a_finished_banner(
+    live_server, page, admin_login, tmp_path, screenshots
+):
     # No worker: tasks run in-process (embedded mode), so the job is done when the page loads.
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     organiser = UserFactory(username="organiser")
     event = EventFactory(name="Busan Dev Summit")
     EventFactory(organization=event.organization, name="Another Event")
@@ -93,7 +91,7 @@ def test_organiser_starts_from_the_event_sees_which_row_repeats_and_a_finished_b
     page.click("input[name=_preview]")
 
     page.wait_for_selector("#import-preview-rows")
-    page.screenshot(path=str(SCREENSHOTS / "preview.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "preview.png"), full_page=True)
     actions = [r.split("\t")[:2] for r in page.locator("#import-preview-rows tbody tr").all_inner_texts()]
     assert actions == [["2", "create"], ["3", "unchanged"], ["4", "Duplicate of row 2 (same email)"], ["5", "error"]]
     assert page.locator(".count-unchanged").inner_text() == "1" and page.locator(".count-duplicate").inner_text() == "1"
@@ -101,7 +99,7 @@ def test_organiser_starts_from_the_event_sees_which_row_repeats_and_a_finished_b
 
     page.click("input[name=_confirm]")
     page.wait_for_selector("#import-job-live[data-finished=true]")
-    page.screenshot(path=str(SCREENSHOTS / "job-finished.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "job-finished.png"), full_page=True)
     banner = page.locator(".messagelist").inner_text()
     assert banner == "Import finished: 1 created, 0 updated, 1 unchanged, 1 duplicate, 1 error."
     assert " KST" in page.locator("#import-finished").inner_text()
@@ -110,6 +108,6 @@ def test_organiser_starts_from_the_event_sees_which_row_repeats_and_a_finished_b
     assert not page.locator(".field-rows_done").is_visible()
     internals.locator("summary").click()
     assert page.locator(".field-rows_done").is_visible()
-    page.screenshot(path=str(SCREENSHOTS / "job-details-open.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "job-details-open.png"), full_page=True)
     job = ImportJob.objects.get()
     assert (job.created_count, job.unchanged_count, job.duplicate_count, job.error_count) == (1, 1, 1, 1)
