@@ -5,7 +5,7 @@ from django.db.models import Count
 
 from config.errors import DomainError
 from events import services
-from events.access import OrganizationScopedAdmin, OrganizationScopedInline, can_edit_organization
+from events.access import OrganizationScopedAdmin, OrganizationScopedInline
 from events.models import Event, EventStatusChange, Membership, Organization
 
 
@@ -13,12 +13,6 @@ class MembershipInline(OrganizationScopedInline, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None or can_edit_organization(request.user, obj.pk)
-
-    has_add_permission = has_change_permission
-    has_delete_permission = has_change_permission
 
 
 @admin.register(Organization)
