@@ -6,7 +6,15 @@ import pytest
 from django.urls import reverse
 
 from events.models import Event
-from tests.factories import EventFactory, EventStatusChangeFactory, OrganizationFactory, UserFactory
+from tests.factories import (
+    AlertFactory,
+    DeviceFactory,
+    EventFactory,
+    EventStatusChangeFactory,
+    OrganizationFactory,
+    ScanFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +113,24 @@ def test_the_status_history_on_the_event_page_is_in_the_events_zone(superuser_cl
     EventStatusChangeFactory._meta.model.objects.filter(pk=change.pk).update(changed_at=SEOUL_NINE_AM_IN_UTC)
     page = superuser_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
     assert ">2026-05-01 09:00 KST</time>" in page
+
+
+SEOUL_NINE_AM = 'title="2026-05-01 00:00 UTC">2026-05-01 09:00 KST</time>'
+
+
+def test_the_scan_list_and_scan_page_read_in_the_events_zone(superuser_client):
+    scan = ScanFactory(event=EventFactory(timezone="Asia/Seoul"), scanned_at=SEOUL_NINE_AM_IN_UTC)
+    assert SEOUL_NINE_AM in superuser_client.get(reverse("admin:attendance_scan_changelist")).content.decode()
+    assert SEOUL_NINE_AM in superuser_client.get(reverse("admin:attendance_scan_change", args=[scan.pk])).content.decode()
+
+
+def test_the_device_list_and_the_event_pages_device_rows_read_in_the_events_zone(superuser_client):
+    device = DeviceFactory(event=EventFactory(timezone="Asia/Seoul"), last_seen_at=SEOUL_NINE_AM_IN_UTC)
+    assert SEOUL_NINE_AM in superuser_client.get(reverse("admin:gates_device_changelist")).content.decode()
+    event_page = superuser_client.get(reverse("admin:events_event_change", args=[device.event_id])).content.decode()
+    assert SEOUL_NINE_AM in event_page
+
+
+def test_the_alert_list_reads_in_the_events_zone(superuser_client):
+    AlertFactory(event=EventFactory(timezone="Asia/Seoul"), raised_at=SEOUL_NINE_AM_IN_UTC)
+    assert SEOUL_NINE_AM in superuser_client.get(reverse("admin:analytics_alert_changelist")).content.decode()
