@@ -92,3 +92,10 @@ def test_scan_list_fits_a_laptop_screen(live_server, laptop_page, admin_login, b
     laptop_page.goto(live_server.url + reverse("admin:attendance_scan_changelist"))
     assert laptop_page.locator("#result_list tbody tr").count() == 12
     _assert_fits(laptop_page, "scan-changelist")
+
+
+def test_admin_index_with_its_getting_started_panel_fits_a_laptop_screen(live_server, laptop_page, admin_login):
+    UserFactory(username="root", is_superuser=True)
+    admin_login(laptop_page, live_server, "root")
+    assert laptop_page.locator("#getting-started li").count() == 5
+    _assert_fits(laptop_page, "admin-index")
