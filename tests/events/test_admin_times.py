@@ -14,6 +14,7 @@ from tests.factories import (
     OrganizationFactory,
     ScanFactory,
     UserFactory,
+    WebhookDeliveryFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +135,10 @@ def test_the_device_list_and_the_event_pages_device_rows_read_in_the_events_zone
 def test_the_alert_list_reads_in_the_events_zone(superuser_client):
     AlertFactory(event=EventFactory(timezone="Asia/Seoul"), raised_at=SEOUL_NINE_AM_IN_UTC)
     assert SEOUL_NINE_AM in superuser_client.get(reverse("admin:analytics_alert_changelist")).content.decode()
+
+
+def test_webhook_lists_name_utc_as_their_zone(superuser_client):
+    delivery = WebhookDeliveryFactory(next_attempt_at=SEOUL_NINE_AM_IN_UTC)
+    page = superuser_client.get(reverse("admin:integrations_webhookdelivery_changelist")).content.decode()
+    assert "2026-05-01 00:00 UTC" in page
+    assert delivery.webhook_id in page
