@@ -41,6 +41,9 @@ class StatusChangeInline(OrganizationScopedInline, admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event")  # each row's time reads the event's zone
+
     @admin.display(description="Changed at")
     def changed(self, obj):
         return event_local_time_html(obj.changed_at, obj.event)

@@ -27,6 +27,9 @@ class DeviceInline(OrganizationScopedInline, admin.TabularInline):
     readonly_fields = fields
     show_change_link = True
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event", "gate")  # the zone and gate name of each row
+
     @admin.display(description="Last seen")
     def last_seen(self, obj: Device):
         return event_local_time_html(obj.last_seen_at, obj.event)
