@@ -7,6 +7,7 @@ from analytics import services
 from analytics.models import Alert
 from events.access import OrganizationScopedAdmin
 from events.admin import EventAdmin
+from events.local_time import event_local_time_html, utc_time
 
 # Additive: the event change page gets a "Live dashboard" button without events importing analytics.
 EventAdmin.change_form_template = "analytics/admin/event_change_form.html"
@@ -14,13 +15,36 @@ EventAdmin.change_form_template = "analytics/admin/event_change_form.html"
 
 @admin.register(Alert)
 class AlertAdmin(OrganizationScopedAdmin):
-    list_display = ["raised_at", "event", "kind", "gate", "message", "last_seen_at", "resolved_at", "resolved_by"]
+    list_display = ["raised", "event", "kind", "gate", "message", "last_seen", "resolved", "resolved_by"]
     list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter), ("event", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["event", "gate", "resolved_by"]
     actions = ["resolve"]
+    fields = [
+        "event",
+        "kind",
+        "gate",
+        "subject",
+        "message",
+        "value",
+        "threshold",
+        "raised",
+        "last_seen",
+        "resolved",
+        "resolved_by",
+    ]
+    readonly_fields = fields
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+    @admin.display(description="Raised at", ordering="raised_at")
+    def raised(self, obj: Alert):
+        return event_local_time_html(obj.raised_at, obj.event)
+
+    @admin.display(description="Last seen", ordering="last_seen_at")
+    def last_seen(self, obj: Alert):
+        return event_local_time_html(obj.last_seen_at, obj.event)
+
+    @admin.display(description="Resolved at", ordering="resolved_at")
+    def resolved(self, obj: Alert):
+        return event_local_time_html(obj.resolved_at, obj.event)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -31,4 +55,5 @@ class AlertAdmin(OrganizationScopedAdmin):
         for alert in queryset.filter(resolved_at__isnull=True).select_related("event"):
             services.resolve_alert(alert_id=alert.pk, event=alert.event, user=request.user)
             resolved += 1
-        self.message_user(request, f"{resolved} alert(s) resolved at {timezone.now():%H:%M}.", messages.SUCCESS)
+        # Alerts of several events (and zones) may be selected: the one time that reads alike for all is UTC.
+        self.message_user(request, f"{resolved} alert(s) resolved at {utc_time(timezone.now())}.", messages.SUCCESS)

@@ -34,7 +34,7 @@ INSTALLED_APPS = [
     # First, so that its runserver (daphne's, plus the embedded mode's needs) is the one run.
     "config",
     "daphne",
-    "django.contrib.admin",
+    "config.apps.GatehouseAdminConfig",  # django.contrib.admin with our site (config/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

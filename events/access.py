@@ -46,7 +46,8 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
 
     organization_field = "event__organization_id"
 
-    def _organization_id_of(self, obj) -> int:
+    def organization_id_of(self, obj) -> int:
+        """The id of the organization obj belongs to; inlines on this admin's pages ask it too."""
         value = obj
         for part in self.organization_field.split("__"):
             value = getattr(value, part)
@@ -66,14 +67,14 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
             return True
         if obj is None:
             return bool(visible_organization_ids(request.user))
-        return can_view_organization(request.user, self._organization_id_of(obj))
+        return can_view_organization(request.user, self.organization_id_of(obj))
 
     def has_change_permission(self, request, obj=None) -> bool:
         if request.user.is_superuser:
             return True
         if obj is None:
             return bool(editable_organization_ids(request.user))
-        return can_edit_organization(request.user, self._organization_id_of(obj))
+        return can_edit_organization(request.user, self.organization_id_of(obj))
 
     def has_add_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser or bool(editable_organization_ids(request.user))
@@ -95,16 +96,25 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
 
 
 class OrganizationScopedInline:
-    """Mixin for inlines: writable only by editors of the parent object's organization."""
+    """Mixin for inlines: writable only by editors of the parent object's organization.
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return obj is None or can_edit_organization(request.user, obj.organization_id)
+    `obj` here is the parent object (an Event, an Organization, a WebhookDelivery…), and only the
+    parent's admin knows how to reach its organization (`organization_field`): an Organization has
+    no `organization_id`, it is one. So the inline asks that admin instead of guessing.
+    On the add page there is no parent yet; the parent admin's own add permission decides.
+    """
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return obj is None or can_edit_organization(request.user, obj.organization_id)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return obj is None or can_edit_organization(request.user, obj.organization_id)
+    def _parent_organization_id(self, parent) -> int:
+        return self.admin_site.get_model_admin(self.parent_model).organization_id_of(parent)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return obj is None or can_view_organization(request.user, obj.organization_id)
+        return obj is None or can_view_organization(request.user, self._parent_organization_id(obj))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None or can_edit_organization(request.user, self._parent_organization_id(obj))
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return obj is None or can_edit_organization(request.user, self._parent_organization_id(obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is None or can_edit_organization(request.user, self._parent_organization_id(obj))

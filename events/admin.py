@@ -1,11 +1,17 @@
 """Organiser admin for organizations and events, scoped to the user's memberships."""
 
+import zoneinfo
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Count
+from django.utils import timezone
 
 from config.errors import DomainError
 from events import services
-from events.access import OrganizationScopedAdmin, OrganizationScopedInline, can_edit_organization
+from events.access import OrganizationScopedAdmin, OrganizationScopedInline
+from events.local_time import event_local_time_html, utc_time
 from events.models import Event, EventStatusChange, Membership, Organization
 
 
@@ -13,12 +19,6 @@ class MembershipInline(OrganizationScopedInline, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None or can_edit_organization(request.user, obj.pk)
-
-    has_add_permission = has_change_permission
-    has_delete_permission = has_change_permission
 
 
 @admin.register(Organization)
@@ -37,9 +37,16 @@ class OrganizationAdmin(OrganizationScopedAdmin):
 class StatusChangeInline(OrganizationScopedInline, admin.TabularInline):
     model = EventStatusChange
     extra = 0
-    fields = ["from_status", "to_status", "changed_by", "changed_at"]
+    fields = ["from_status", "to_status", "changed_by", "changed"]
     readonly_fields = fields
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event")  # each row's time reads the event's zone
+
+    @admin.display(description="Changed at")
+    def changed(self, obj):
+        return event_local_time_html(obj.changed_at, obj.event)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -69,14 +76,55 @@ def _transition_action(to_status: str, label: str):
     return action
 
 
+class EventAdminForm(forms.ModelForm):
+    """Start and end are typed as the organiser reads them: wall-clock time in the event's zone.
+
+    The admin's date fields read a typed time in the active zone; `clean` keeps the wall-clock
+    time and places it in the zone chosen on the same form. So a new event's times mean the zone
+    picked for it, and changing an event's zone keeps "09:00" at 09:00 in the new zone.
+    """
+
+    class Meta:
+        model = Event
+        # What this form itself handles; the admin adds the rest from its fieldsets.
+        fields = ["timezone", "starts_at", "ends_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        event = self.instance
+        if event.pk:
+            help_text = f"In the event's time zone, {event.timezone}."
+            for name in ("starts_at", "ends_at"):
+                if name in self.fields:
+                    at = getattr(event, name)
+                    self.fields[name].help_text = f"{help_text} Saved: {utc_time(at)}." if at else help_text
+        else:
+            for name in ("starts_at", "ends_at"):
+                if name in self.fields:
+                    self.fields[name].help_text = "In the event's time zone (the Timezone field above)."
+
+    def clean(self):
+        cleaned = super().clean()
+        zone_name = cleaned.get("timezone")
+        if zone_name in zoneinfo.available_timezones():
+            zone = zoneinfo.ZoneInfo(zone_name)
+            for name in ("starts_at", "ends_at"):
+                value = cleaned.get(name)
+                if value is not None:
+                    wall_clock = timezone.make_naive(value, timezone.get_current_timezone())
+                    cleaned[name] = timezone.make_aware(wall_clock, zone)
+        return cleaned
+
+
 @admin.register(Event)
 class EventAdmin(OrganizationScopedAdmin):
     organization_field = "organization_id"
-    list_display = ["name", "slug", "organization", "status", "starts_at", "ends_at", "participant_count"]
+    form = EventAdminForm
+    list_display = ["name", "slug", "organization", "status", "starts", "ends", "participant_count"]
     list_filter = ["status", ("organization", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "slug", "venue"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["status", "status_changed_at", "status_changed_by", "created_at", "updated_at"]
+    readonly_fields = ["status", "status_changed", "status_changed_by", "created", "updated"]
     inlines = [StatusChangeInline]
     actions = [
         _transition_action(Event.Status.PUBLISHED, "Publish selected events"),
@@ -86,7 +134,8 @@ class EventAdmin(OrganizationScopedAdmin):
         _transition_action(Event.Status.DRAFT, "Back to draft (from published)"),
     ]
     fieldsets = [
-        (None, {"fields": ["organization", "name", "slug", "status", "starts_at", "ends_at", "timezone", "venue", "language"]}),
+        # The zone comes before the times: they are read in it.
+        (None, {"fields": ["organization", "name", "slug", "status", "timezone", "starts_at", "ends_at", "venue", "language"]}),
         (
             "Check-in rules",
             {
@@ -104,8 +153,40 @@ class EventAdmin(OrganizationScopedAdmin):
             "Gates and alerts",
             {"fields": ["default_gate_capacity_per_minute", "gate_overload_threshold", "low_attendance_threshold"]},
         ),
-        ("History", {"fields": ["status_changed_at", "status_changed_by", "created_at", "updated_at"]}),
+        ("History", {"fields": ["status_changed", "status_changed_by", "created", "updated"]}),
     ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The whole page speaks the event's zone: the date inputs, the admin's "Now" shortcut
+        # and its "you are N hours ahead" note. A new event starts in the default zone.
+        event = self.get_object(request, unquote(object_id)) if object_id else None
+        zone = event.tzinfo if event else zoneinfo.ZoneInfo(Event._meta.get_field("timezone").default)
+        with timezone.override(zone):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            # A TemplateResponse renders after the view returns: render it while the zone is active.
+            if hasattr(response, "render"):
+                response.render()
+        return response
+
+    @admin.display(description="Starts", ordering="starts_at")
+    def starts(self, obj):
+        return event_local_time_html(obj.starts_at, obj)
+
+    @admin.display(description="Ends", ordering="ends_at")
+    def ends(self, obj):
+        return event_local_time_html(obj.ends_at, obj)
+
+    @admin.display(description="Status changed at")
+    def status_changed(self, obj):
+        return event_local_time_html(obj.status_changed_at, obj)
+
+    @admin.display(description="Created at")
+    def created(self, obj):
+        return event_local_time_html(obj.created_at, obj)
+
+    @admin.display(description="Updated at")
+    def updated(self, obj):
+        return event_local_time_html(obj.updated_at, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("organization").annotate(_participant_count=Count("participants"))

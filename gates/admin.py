@@ -4,14 +4,18 @@ from django.contrib import admin, messages
 
 from events.access import OrganizationScopedAdmin, OrganizationScopedInline
 from events.admin import register_event_inline
+from events.local_time import event_local_time_html
 from gates import services
 from gates.models import Device, Gate
 
 
 class GateInline(OrganizationScopedInline, admin.TabularInline):
+    # What an organiser sets for every gate while building the event, in columns that fit a
+    # laptop screen; location and beacons are per-gate details on the gate's own page.
     model = Gate
     extra = 0
-    fields = ["code", "name", "direction", "capacity_per_minute", "location", "is_active"]
+    fields = ["code", "name", "direction", "capacity_per_minute", "is_active"]
+    show_change_link = True
 
 
 class DeviceInline(OrganizationScopedInline, admin.TabularInline):
@@ -19,9 +23,16 @@ class DeviceInline(OrganizationScopedInline, admin.TabularInline):
 
     model = Device
     extra = 0
-    fields = ["name", "gate", "key_prefix", "is_active", "last_seen_at"]
-    readonly_fields = ["name", "gate", "key_prefix", "is_active", "last_seen_at"]
+    fields = ["name", "gate", "key_prefix", "is_active", "last_seen"]
+    readonly_fields = fields
     show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event", "gate")  # the zone and gate name of each row
+
+    @admin.display(description="Last seen")
+    def last_seen(self, obj: Device):
+        return event_local_time_html(obj.last_seen_at, obj.event)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -41,12 +52,24 @@ class GateAdmin(OrganizationScopedAdmin):
 
 @admin.register(Device)
 class DeviceAdmin(OrganizationScopedAdmin):
-    list_display = ["name", "event", "gate", "key_prefix", "is_active", "last_seen_at", "revoked_at"]
+    list_display = ["name", "event", "gate", "key_prefix", "is_active", "last_seen", "revoked"]
     list_filter = ["is_active", ("event", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "key_prefix"]
     list_select_related = ["event", "gate"]
-    readonly_fields = ["key_prefix", "last_seen_at", "revoked_at", "created_by", "created_at"]
+    readonly_fields = ["key_prefix", "last_seen", "revoked", "created_by", "created"]
     actions = ["revoke_keys"]
+
+    @admin.display(description="Last seen", ordering="last_seen_at")
+    def last_seen(self, obj: Device):
+        return event_local_time_html(obj.last_seen_at, obj.event)
+
+    @admin.display(description="Revoked at", ordering="revoked_at")
+    def revoked(self, obj: Device):
+        return event_local_time_html(obj.revoked_at, obj.event)
+
+    @admin.display(description="Created at")
+    def created(self, obj: Device):
+        return event_local_time_html(obj.created_at, obj.event)
 
     def get_fields(self, request, obj=None):
         if obj is None:

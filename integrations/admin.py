@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from events.access import OrganizationScopedAdmin, OrganizationScopedInline, can_edit_organization
+from events.local_time import utc_time
 from integrations import webhooks
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.outbox import Topic
@@ -29,7 +30,8 @@ class WebhookEndpointForm(forms.ModelForm):
 class WebhookEndpointAdmin(OrganizationScopedAdmin):
     organization_field = "organization_id"
     form = WebhookEndpointForm
-    list_display = ["url", "organization", "topic_list", "is_active", "failing_since", "disabled_at"]
+    # Endpoints and deliveries belong to an organization, not to one event: their times read in UTC, named.
+    list_display = ["url", "organization", "topic_list", "is_active", "failing_since_utc", "disabled_at_utc"]
     list_filter = ["is_active", "organization"]
     search_fields = ["url", "description"]
     readonly_fields = ["secret", "failing_since", "disabled_at", "disabled_reason", "created_at", "updated_at"]
@@ -45,6 +47,14 @@ class WebhookEndpointAdmin(OrganizationScopedAdmin):
     @admin.display(description="event types")
     def topic_list(self, obj: WebhookEndpoint) -> str:
         return ", ".join(obj.topics) or "all"
+
+    @admin.display(description="failing since", ordering="failing_since")
+    def failing_since_utc(self, obj: WebhookEndpoint) -> str:
+        return utc_time(obj.failing_since) or "–"
+
+    @admin.display(description="disabled at", ordering="disabled_at")
+    def disabled_at_utc(self, obj: WebhookEndpoint) -> str:
+        return utc_time(obj.disabled_at) or "–"
 
     def save_model(self, request, obj, form, change):
         was_inactive = change and "is_active" in form.changed_data and obj.is_active
@@ -95,8 +105,8 @@ class WebhookDeliveryAdmin(OrganizationScopedAdmin):
         "attempts",
         "last_status_code",
         "last_latency_ms",
-        "next_attempt_at",
-        "created_at",
+        "next_attempt_utc",
+        "created_utc",
     ]
     list_filter = ["status", "topic"]
     search_fields = ["webhook_id", "endpoint__url"]
@@ -126,6 +136,14 @@ class WebhookDeliveryAdmin(OrganizationScopedAdmin):
     def colored_status(self, obj: WebhookDelivery) -> str:
         color = {"succeeded": "green", "failed": "#ba2121"}.get(obj.status, "inherit")
         return format_html('<span style="color: {}">{}</span>', color, obj.get_status_display())
+
+    @admin.display(description="next attempt", ordering="next_attempt_at")
+    def next_attempt_utc(self, obj: WebhookDelivery) -> str:
+        return utc_time(obj.next_attempt_at) or "–"
+
+    @admin.display(description="created", ordering="created_at")
+    def created_utc(self, obj: WebhookDelivery) -> str:
+        return utc_time(obj.created_at)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

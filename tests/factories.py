@@ -5,13 +5,16 @@ from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from analytics.models import Alert
 from attendance.models import Scan
 from events.models import Event, EventStatusChange, Membership, Organization
 from events.signing import generate_keypair
 from gates.api_keys import display_prefix, generate_api_key, hash_api_key
 from gates.models import Device, Gate
+from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.outbox import OutboxEvent
 from participants.models import ImportJob, ImportRowError, Participant
 
@@ -161,3 +164,66 @@ class OutboxEventFactory(factory.django.DjangoModelFactory):
     organization_id = 1
     topic = "attendance.recorded"
     payload = factory.LazyFunction(dict)
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    event = factory.SubFactory(EventFactory)
+    gate = factory.SubFactory(GateFactory, event=factory.SelfAttribute("..event"))
+    kind = Alert.Kind.GATE_OVERLOAD
+    subject = factory.LazyAttribute(lambda a: f"gate:{a.gate.pk}")
+    message = factory.LazyAttribute(lambda a: f"{a.gate.name} is at 120% of its capacity.")
+    value = 1.2
+    threshold = 0.8
+    raised_at = factory.LazyFunction(timezone.now)
+    last_seen_at = factory.LazyAttribute(lambda a: a.raised_at)
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    organization = factory.SubFactory(OrganizationFactory)
+    url = factory.Sequence(lambda n: f"https://hooks.example.net/gatehouse/{n}")
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+        skip_postgeneration_save = True
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    outbox_event = factory.SubFactory(
+        OutboxEventFactory,
+        event_id=factory.LazyAttribute(lambda o: EventFactory(organization=o.factory_parent.endpoint.organization).pk),
+        organization_id=factory.SelfAttribute("..endpoint.organization_id"),
+    )
+    event_id = factory.SelfAttribute("outbox_event.event_id")
+    topic = factory.SelfAttribute("outbox_event.topic")
+    webhook_id = factory.Sequence(lambda n: f"msg_{n}")
+    status = WebhookDelivery.Status.PENDING
+    next_attempt_at = factory.LazyFunction(timezone.now)
+    # One logged attempt, so the delivery page's attempt inline has a row to show.
+    attempt = factory.RelatedFactory("tests.factories.WebhookAttemptFactory", factory_related_name="delivery")
+
+
+class WebhookAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookAttempt
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory)
+    attempted_at = factory.LazyFunction(timezone.now)
+    status_code = 500
+    latency_ms = 120
+    response_excerpt = "upstream exploded"
+    is_success = False

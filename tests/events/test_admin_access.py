@@ -135,3 +135,25 @@ def test_user_without_membership_sees_no_event_data(client, two_organizations):
     page = client.get(reverse("admin:index")).content.decode()
     assert "Events" not in page or "Alpha Summit" not in page
     assert client.get(reverse("admin:events_event_changelist")).status_code == 403
+
+
+def test_owner_opens_their_organization_and_sees_its_members(client, two_organizations):
+    organization = two_organizations["event_a"].organization
+    owner = UserFactory(username="owner-a")
+    MembershipFactory(organization=organization, user=owner, role=Membership.Role.OWNER)
+    client.force_login(owner)
+    page = client.get(reverse("admin:events_organization_change", args=[organization.pk]))
+    assert page.status_code == 200
+    assert "manager-a" in page.content.decode()  # the membership inline, editable
+    assert 'name="memberships-TOTAL_FORMS"' in page.content.decode()
+
+
+def test_viewer_opens_their_organization_read_only(client, two_organizations):
+    organization = two_organizations["event_a"].organization
+    viewer = UserFactory(username="viewer-a")
+    MembershipFactory(organization=organization, user=viewer, role=Membership.Role.VIEWER)
+    client.force_login(viewer)
+    page = client.get(reverse("admin:events_organization_change", args=[organization.pk]))
+    assert page.status_code == 200
+    assert "manager-a" in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
