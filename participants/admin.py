@@ -197,12 +197,18 @@ class ImportJobAdmin(OrganizationScopedAdmin):
         "progress",
         "created_count",
         "updated_count",
+        "unchanged_count",
         "duplicate_count",
         "error_count",
-        "created_at",
+        "uploaded",
     ]
     list_filter = ["status", ("event", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["event"]
+
+    @admin.display(description="Uploaded (event time)", ordering="created_at")
+    def uploaded(self, job):
+        return event_local_time_html(job.created_at, job.event)
+
     actions = ["retry_failed"]
 
     def get_readonly_fields(self, request, obj=None):

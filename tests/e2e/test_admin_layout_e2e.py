@@ -1,8 +1,5 @@
 """The busiest admin pages fit a laptop screen: no sideways scrolling at 1400 px in Chromium."""
 
-import os
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
@@ -13,7 +10,6 @@ from tests.factories import DeviceFactory, EventFactory, GateFactory, Participan
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LAPTOP = {"width": 1400, "height": 900}
-SHOTS = Path(os.environ.get("ADMIN_SHOTS_DIR", "/tmp/wt-admin-shots"))
 
 
 @pytest.fixture
@@ -70,32 +66,31 @@ SCROLLING_BOXES = """
 """
 
 
-def _assert_fits(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+def _assert_fits(page, name: str, screenshots) -> None:
+    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
     scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll_width <= inner_width, f"the page is {scroll_width} px wide in a {inner_width} px window"
     assert page.evaluate(SCROLLING_BOXES) == []
 
 
-def test_event_page_with_its_gates_fits_a_laptop_screen(live_server, laptop_page, admin_login, busy_event):
+def test_event_page_with_its_gates_fits_a_laptop_screen(live_server, laptop_page, admin_login, busy_event, screenshots):
     UserFactory(username="root", is_superuser=True)
     admin_login(laptop_page, live_server, "root")
     laptop_page.goto(live_server.url + reverse("admin:events_event_change", args=[busy_event.pk]))
     assert laptop_page.locator("#gates-group").is_visible()
-    _assert_fits(laptop_page, "event-change")
+    _assert_fits(laptop_page, "event-change", screenshots)
 
 
-def test_scan_list_fits_a_laptop_screen(live_server, laptop_page, admin_login, busy_event):
+def test_scan_list_fits_a_laptop_screen(live_server, laptop_page, admin_login, busy_event, screenshots):
     UserFactory(username="root", is_superuser=True)
     admin_login(laptop_page, live_server, "root")
     laptop_page.goto(live_server.url + reverse("admin:attendance_scan_changelist"))
     assert laptop_page.locator("#result_list tbody tr").count() == 12
-    _assert_fits(laptop_page, "scan-changelist")
+    _assert_fits(laptop_page, "scan-changelist", screenshots)
 
 
-def test_admin_index_with_its_getting_started_panel_fits_a_laptop_screen(live_server, laptop_page, admin_login):
+def test_admin_index_with_its_getting_started_panel_fits_a_laptop_screen(live_server, laptop_page, admin_login, screenshots):
     UserFactory(username="root", is_superuser=True)
     admin_login(laptop_page, live_server, "root")
     assert laptop_page.locator("#getting-started li").count() == 5
-    _assert_fits(laptop_page, "admin-index")
+    _assert_fits(laptop_page, "admin-index", screenshots)
