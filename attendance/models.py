@@ -65,6 +65,9 @@ class Scan(models.Model):
             # statistics: an event's scans over time, and per gate
             models.Index(fields=["event", "scanned_at"], name="scan_by_event_time"),
             models.Index(fields=["gate", "scanned_at"], name="scan_by_gate_time"),
+            # the refusal sweep (analytics): an event's refusals, a few percent of its scans. Partial,
+            # so an accepted check-in writes no entry here.
+            models.Index(fields=["event", "id"], condition=~Q(result="accepted"), name="scan_refusal_by_event"),
         ]
 
     def __str__(self) -> str:
