@@ -5,68 +5,20 @@ subprocess (real mode: the test process and the server share Postgres and channe
 as two web processes would).
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from playwright.sync_api import expect
 
 from events.models import Membership
 from gates.models import Gate
 from tests.analytics.scans import record
 from tests.factories import EventFactory, GateFactory, MembershipFactory, ParticipantFactory
-from tests.with_services import free_port, wait_for_port
+from tests.servers import ROOT, AsgiServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class AsgiServer:
-    """daphne serving config.asgi against the test database; stoppable and restartable on its port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-        db = connection.settings_dict
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "REDIS_URL": settings.REDIS_URL,
-            "DATABASE_POOL_MAX_SIZE": "3",
-            # DEBUG lets WhiteNoise serve static/ straight from the finders (no collectstatic).
-            "DEBUG": "true",
-        }
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
-@pytest.fixture
-def asgi_server(transactional_db):
-    server = AsgiServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_staff_watch_numbers_and_the_gate_table_change_live(asgi_server, page, admin_login):
