@@ -26,7 +26,7 @@ from analytics import broadcast
 from analytics.models import Alert, CountedScan, EventCounter, GateCounter, HourlyCounter, Presence
 from analytics.selectors import LOAD_WINDOW, NOT_AT_A_GATE, at_a_gate, registered_count
 from attendance.models import Scan
-from config.errors import DomainError
+from events.errors import DomainError
 from events.models import Event, Membership
 from gates.models import Gate
 from integrations.outbox import Topic, publish

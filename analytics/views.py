@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from analytics import selectors, services
-from config.errors import DomainError
+from events.errors import DomainError
 from events.local_time import event_local_time
 
 

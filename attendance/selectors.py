@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from attendance.models import Scan
-from config.errors import DomainError
+from events.errors import DomainError
 from events.models import Event
 from gates.models import Gate
 from participants.models import Participant

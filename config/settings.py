@@ -303,7 +303,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "events.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -332,8 +332,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=102
 GATE_DEVICE_CACHE_SECONDS = env.float("GATE_DEVICE_CACHE_SECONDS", default=5.0)
 # Single check-ins commit durably (WAL flushed) unless this is false: see README "Check-in".
 CHECKIN_SYNCHRONOUS_COMMIT = env.bool("CHECKIN_SYNCHRONOUS_COMMIT", default=True)
-# bench/checkin only: routes its bare baseline view. Never set in a deployment.
-GATEHOUSE_BENCH_VIEWS = env.bool("GATEHOUSE_BENCH_VIEWS", default=False)
 
 # --- Logging --------------------------------------------------------------------------
 # Every line carries the request id (django-guid, passed on to Celery tasks) and goes through

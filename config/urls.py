@@ -1,6 +1,5 @@
 """Top-level URL map: API v1, admin, health probes, metrics, OpenAPI, tickets, dashboards and the start page."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -22,9 +21,3 @@ urlpatterns = [
     path("dashboard/", include("analytics.urls")),
     path("", home, name="home"),
 ]
-
-if settings.GATEHOUSE_BENCH_VIEWS:  # the benchmark's baseline (bench/checkin), never in a deployment
-    from bench.checkin.bare_view import bare_json, one_round_trip_commit
-
-    urlpatterns.append(path("bench/bare-json", bare_json))
-    urlpatterns.append(path("bench/one-round-trip-commit", one_round_trip_commit))

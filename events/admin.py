@@ -8,9 +8,9 @@ from django.contrib.admin.utils import unquote
 from django.db.models import Count
 from django.utils import timezone
 
-from config.errors import DomainError
 from events import services
 from events.access import OrganizationScopedAdmin, OrganizationScopedInline
+from events.errors import DomainError
 from events.local_time import event_local_time_html, utc_time
 from events.models import Event, EventStatusChange, Membership, Organization
 

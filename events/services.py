@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from config.errors import DomainError
+from events.errors import DomainError
 from events.models import Event, EventStatusChange, Membership, Organization
 from events.signing import generate_keypair
 from integrations.outbox import Topic, publish

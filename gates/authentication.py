@@ -75,7 +75,7 @@ class AuthenticationSchemeError(exceptions.AuthenticationFailed):
     """A device key in the Authorization header without the `Api-Key` scheme (bare, or as Bearer)."""
 
     default_code = "authentication_scheme"
-    error_code = "authentication_scheme"  # the API's stable `code` (config.api.exception_handler)
+    error_code = "authentication_scheme"  # the API's stable `code` (events.api_errors.exception_handler)
 
 
 class DeviceApiKeyAuthentication(authentication.BaseAuthentication):

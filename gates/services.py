@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import DomainError
+from events.errors import DomainError
 from events.models import Event
 from gates.api_keys import display_prefix, generate_api_key, hash_api_key
 from gates.models import Device, Gate

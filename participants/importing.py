@@ -33,7 +33,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
-from config.errors import DomainError
+from events.errors import DomainError
 from events.models import Event
 from integrations.outbox import Topic, publish
 from participants.emails import notify_import_finished

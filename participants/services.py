@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from config.errors import DomainError
+from events.errors import DomainError
 from events.models import Event
 from integrations.outbox import Topic, publish
 from participants.models import Participant

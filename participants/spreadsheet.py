@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from config.errors import DomainError
+from events.errors import DomainError
 
 # What the issue asks for, plus what Korean registration exports commonly use.
 HEADER_ALIASES = {

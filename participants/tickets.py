@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from config.errors import DomainError
+from events.errors import DomainError
 from events.models import Event
 from events.signing import is_valid_signature, sign
 from participants.models import Participant

@@ -90,6 +90,14 @@ def test_ruff_is_clean():
     assert result.returncode == 0, result.stdout
 
 
+def test_imports_keep_the_layering_in_design_md():
+    """pyproject.toml's import contracts: one-way app dependencies, integrations and config on top, no cycles."""
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([lint_imports, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "BROKEN" not in result.stdout and " KEPT" in result.stdout
+
+
 def _ticket_email_link(server) -> str:
     """Send one participant's ticket through the admin of `server` (embedded mode) and return the link in the email."""
     import requests

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from analytics import selectors
 from attendance.api import docs
-from config.api import NOT_FOUND
+from events.api_errors import NOT_FOUND
 from gates.authentication import DeviceApiKeyAuthentication
 from gates.models import Device
 

@@ -6,8 +6,8 @@ from drf_spectacular.utils import OpenApiExample
 
 from attendance.api.serializers import ErrorSerializer
 from attendance.services.rules import REFUSALS
-from config import api
-from config.api import INVALID, MALFORMED_JSON, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, error_example
+from events import api_errors
+from events.api_errors import INVALID, MALFORMED_JSON, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, error_example
 from gates.authentication import HOW_TO_SEND
 
 __all__ = ["INVALID", "MALFORMED_JSON", "error_response"]
@@ -17,7 +17,7 @@ _EXAMPLE_SCAN_ID = str(uuid.UUID("5f0c6d1e-8a4b-4c2e-9d3f-1a2b3c4d5e6f"))
 
 def error_response(lead: str, *examples: OpenApiExample):
     """A gate API error status (body: ErrorSerializer) with its codes and example bodies."""
-    return api.error_response(lead, *examples, schema=ErrorSerializer)
+    return api_errors.error_response(lead, *examples, schema=ErrorSerializer)
 
 
 def refusal_example(code: str):

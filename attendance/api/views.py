@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from attendance import selectors, services
 from attendance.api import docs
 from attendance.api import serializers as s
-from config.errors import DomainError
+from events.errors import DomainError
 from gates.authentication import HOW_TO_SEND, DeviceApiKeyAuthentication, IsGateDevice
 
 

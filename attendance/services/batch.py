@@ -28,7 +28,7 @@ from attendance.services.storage import (
     scan_row,
     stored_verdicts,
 )
-from config.errors import DomainError
+from events.errors import DomainError
 from gates.models import Device, Gate
 from integrations.outbox import Topic, publish_many
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from attendance.models import Scan
-from config.errors import DomainError
+from events.errors import DomainError
 from gates.models import Device, Gate
 from participants.models import Participant
 from participants.tickets import VERSION as TICKET_VERSION

@@ -1,6 +1,6 @@
 """The benchmark's baseline: a bare Django JSON view (read the body, answer JSON), the framework's limit.
 
-Routed only when GATEHOUSE_BENCH_VIEWS=1 (config/urls.py); never enabled in a deployment.
+Routed only by bench/checkin/urls.py (bench.settings); a deployment's URL map never imports it.
 """
 
 import json

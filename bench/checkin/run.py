@@ -93,7 +93,7 @@ def production_environment(database_url: str) -> dict:
     """The server's environment: production settings, a bench secret, the bench's database."""
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",  # production settings, baselines routed
         "DJANGO_ENV": "production",
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
@@ -101,7 +101,6 @@ def production_environment(database_url: str) -> dict:
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": database_url,
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6")),
-        "GATEHOUSE_BENCH_VIEWS": "1",
         "LOG_LEVEL": "ERROR",
     }
 

@@ -11,7 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import MALFORMED_JSON, error_example, error_response
+from events.api_errors import MALFORMED_JSON, error_example, error_response
 from participants.emails import record_bounce
 
 

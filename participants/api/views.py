@@ -9,9 +9,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import INVALID, MALFORMED_JSON, NOT_FOUND, error_example, error_response
-from config.errors import DomainError
 from events.access import can_edit_organization, can_view_organization
+from events.api_errors import INVALID, MALFORMED_JSON, NOT_FOUND, error_example, error_response
+from events.errors import DomainError
 from events.models import Event
 from participants import services
 from participants.api.serializers import (

@@ -4,8 +4,8 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.errors import DomainError
 from events import services
+from events.errors import DomainError
 from events.models import Event
 
 

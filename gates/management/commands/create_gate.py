@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.errors import DomainError
+from events.errors import DomainError
 from events.models import Event
 from gates import services
 from gates.models import Gate

@@ -1,11 +1,15 @@
-"""The one base class for domain errors: a stable machine code, a message and details."""
+"""The one base class for domain errors: a stable machine code, a message and details.
+
+In events, the lowest app, because every app's services raise it; its HTTP translation is
+events/api_errors.py, for the same reason.
+"""
 
 
 class DomainError(Exception):
     """Raised by services when a business rule refuses an action.
 
     `code` is stable (clients switch on it); `http_status` is the API's translation,
-    applied in one place (config.api.exception_handler).
+    applied in one place (events.api_errors.exception_handler).
     """
 
     code = "invalid"

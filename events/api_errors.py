@@ -1,4 +1,9 @@
-"""API-wide plumbing: every error leaves the API in one shape, {"error": {code, message, details}}."""
+"""How errors leave the API: one shape, {"error": {code, message, details}}, and its OpenAPI examples.
+
+The DRF exception handler (settings' REST_FRAMEWORK["EXCEPTION_HANDLER"]) and the examples every
+app's API documents its errors with. In events, the lowest app, so each app's API can use it
+without importing config, which sits on top of them all.
+"""
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -9,7 +14,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import DomainError
+from events.errors import DomainError
 
 _DRF_CODES = {
     exceptions.ParseError: "malformed_json",
