@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,10 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.with_services import free_port, wait_for_port  # noqa: E402 - one helper for tests and benches
+
 HERE = Path(__file__).resolve().parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
@@ -389,21 +392,6 @@ def report(args, results: dict, batch: dict, log_path: str) -> None:
     median = statistics.median(batch["api_batch_ms"])
     print(f"/batch request time: median {median:.0f} ms, max {max(batch['api_batch_ms']):.0f} ms")
     print(f"last server log: {log_path}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not listen on {port} within {timeout}s")
 
 
 if __name__ == "__main__":

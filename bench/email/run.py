@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.with_services import free_port, wait_for_port  # noqa: E402 - one helper for tests and benches
+
 
 def _bench_database_url() -> str:
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gatehouse")
@@ -43,27 +45,6 @@ def _ensure_database(url: str) -> None:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_port(port: int, timeout: float = 20.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def _rate(function, *, seconds: float = 1.5) -> tuple[float, list[float]]:
@@ -99,7 +80,7 @@ def main() -> int:
     parser.add_argument("--phase-timeout", type=float, default=120.0, help="seconds before a phase is cut short")
     args = parser.parse_args()
 
-    smtp_port = _free_port()
+    smtp_port = free_port()
     queue = f"bench-email-{uuid.uuid4().hex[:8]}"
     database_url = _bench_database_url()
     _ensure_database(database_url)
@@ -140,7 +121,7 @@ def main() -> int:
     workers: list[subprocess.Popen] = []
     rows: list[tuple] = []
     try:
-        _wait_port(smtp_port)
+        wait_for_port(smtp_port)
         # --- data ------------------------------------------------------------------------
         Event.objects.filter(slug="email-bench").delete()
         now = timezone.now()
