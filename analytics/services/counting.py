@@ -1,37 +1,29 @@
-"""Writes of the statistics: count scans into the counters, rebuild them from Scan, raise and resolve alerts.
+"""Counting scans into the statistics: mark scans, fold them into the counters, sweep in refusals.
 
 Counting is two steps. `enqueue_scan` marks a scan as to-be-counted (one idempotent insert,
 cheap enough to run per outbox row inside the relay's transaction); `apply_pending` then folds
 every marked scan of an event into the counters with a handful of set-based statements, under
-the event's EventCounter row lock, so the sink, the sweeper and `rebuild_stats` never interleave
-on one event's counters. Measured: applying each scan inside the relay (~10 queries) managed
-~170 scans/s here; marking costs the relay one insert per row and the batched apply runs at
-~3,000 scans/s (see README, Benchmarks → Dashboard).
+the event's EventCounter row lock (`lock_event_counter`), so the sink, the sweeper and
+`rebuild_stats` never interleave on one event's counters. Measured: applying each scan inside
+the relay (~10 queries) managed ~170 scans/s here; marking costs the relay one insert per row
+and the batched apply runs at ~3,000 scans/s (see README, Benchmarks → Dashboard).
 """
 
-import logging
-import time
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Value
-from django.db.models.functions import Coalesce, Greatest, TruncHour
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from analytics import broadcast
-from analytics.models import Alert, CountedScan, EventCounter, GateCounter, HourlyCounter, Presence
-from analytics.selectors import LOAD_WINDOW, NOT_AT_A_GATE, at_a_gate, registered_count
+from analytics.models import CountedScan, EventCounter, GateCounter, HourlyCounter, Presence
+from analytics.selectors import NOT_AT_A_GATE
 from attendance.models import Scan
-from events.errors import DomainError
-from events.models import Event, Membership
-from gates.models import Gate
-from integrations.outbox import Topic, publish
-
-logger = logging.getLogger(__name__)
+from events.models import Event
 
 APPLY_BATCH = 5000
 METHOD_FIELDS = {method: f"method_{method}" for method in Scan.Method.values}
@@ -40,18 +32,6 @@ RESULT_FIELDS = {
     Scan.Result.DUPLICATE: "scans_duplicate",
     Scan.Result.REJECTED: "scans_rejected",
 }
-# Who may resolve alerts from the dashboard; viewers only watch.
-RESOLVER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.MANAGER, Membership.Role.STAFF})
-
-
-class AlertNotFound(DomainError):
-    code = "alert_not_found"
-    http_status = 404
-
-
-class NotAllowedToResolve(DomainError):
-    code = "permission_denied"
-    http_status = 403
 
 
 def local_hour_start(moment: datetime, tz) -> datetime:
@@ -59,7 +39,12 @@ def local_hour_start(moment: datetime, tz) -> datetime:
     return moment.astimezone(tz).replace(minute=0, second=0, microsecond=0)
 
 
-def _lock_counter(event_id: int) -> EventCounter:
+def lock_event_counter(event_id: int) -> EventCounter:
+    """Lock the event's counter row (created if missing) until the caller's transaction ends.
+
+    Every writer of an event's statistics (apply, refusal sweep, rebuild, alert checks) takes
+    this lock first, so they never interleave on one event's counters and never deadlock.
+    """
     counter = EventCounter.objects.select_for_update().filter(pk=event_id).first()
     if counter is not None:
         return counter
@@ -136,7 +121,7 @@ def apply_pending(*, event_id: int, touched_gate_ids: set[int] | None = None) ->
     applied = 0
     while True:
         with transaction.atomic():
-            _lock_counter(event_id)
+            lock_event_counter(event_id)
             # Two indexed steps (the partial pending index, then primary keys): a join ordered by
             # scan id let the planner walk every scan of the event on each batch.
             pending = list(
@@ -227,9 +212,9 @@ def _move_presences(event_id: int, by_participant: dict[int, list[Scan]]) -> Cou
 def apply_uncounted_scans(*, event: Event) -> int:
     """Count the event's stored scans that no outbox row brought (e.g. refusals), and anything pending."""
     with transaction.atomic():
-        # The counter lock first, as count_refusals and rebuild_stats take it: marks inserted
+        # The counter lock first, as count_refusals and rebuild_event_stats take it: marks inserted
         # before waiting for it could deadlock with a holder inserting the same marks.
-        _lock_counter(event.pk)
+        lock_event_counter(event.pk)
         enqueue_uncounted_scans(event=event)
         applied = apply_pending(event_id=event.pk)
     if applied:
@@ -262,7 +247,7 @@ def count_refusals(*, event_id: int) -> int:
     many scans were applied (pending accepted ones included).
     """
     with transaction.atomic():
-        _lock_counter(event_id)
+        lock_event_counter(event_id)
         refusals = _uncounted_refusals(Scan.objects.filter(event_id=event_id)).order_by("pk")
         marks = [
             CountedScan(scan_id=pk, event_id=event_id, is_applied=False)
@@ -279,282 +264,3 @@ def sweep_refusals() -> int:
     """Count every published or live event's uncounted refusals (see `count_refusals`); run every
     ANALYTICS_REFUSAL_SWEEP_SECONDS by beat, or in-process in the embedded mode (analytics.sweeper)."""
     return sum(count_refusals(event_id=event_id) for event_id in events_with_uncounted_refusals())
-
-
-# Per process, throttles only (the periodic task is the backstop): refusals are stored without
-# an outbox row and swept in this often; alert rules are evaluated at most this often per event.
-UNCOUNTED_SWEEP_SECONDS = 5.0
-LOW_ATTENDANCE_CHECK_SECONDS = 30.0
-_throttles: dict[tuple[str, int], float] = {}
-
-
-def _due(name: str, event_id: int, seconds: float) -> bool:
-    now = time.monotonic()
-    if now - _throttles.get((name, event_id), float("-inf")) < seconds:
-        return False
-    _throttles[(name, event_id)] = now
-    return True
-
-
-def refresh_event_stats(*, event_id: int) -> int:
-    """After scans were marked: apply them, sweep in unpublished refusals now and then, check alerts, ping.
-
-    Returns how many scans were applied.
-    """
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None:
-        return 0
-    if _due("sweep", event_id, UNCOUNTED_SWEEP_SECONDS):
-        enqueue_uncounted_scans(event=event)
-    gate_ids: set[int] = set()
-    applied = apply_pending(event_id=event_id, touched_gate_ids=gate_ids)
-    if applied:
-        # The numbers first; alerts follow (a raised alert pings again through its own outbox row).
-        broadcast.stats_changed(event_id=event_id)
-        # Once per batch, for the gates that just scanned: bounded by relay commits, not by scans.
-        check_alerts(
-            event=event,
-            gate_ids=gate_ids,
-            low_attendance=_due("low-attendance", event_id, LOW_ATTENDANCE_CHECK_SECONDS),
-        )
-    return applied
-
-
-# --- Rebuild --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RebuildResult:
-    scans: int
-    checked_in: int
-    inside_now: int
-
-
-def rebuild_event_stats(*, event: Event, attempts: int = 5) -> RebuildResult:
-    """Recompute every counter of the event from its stored scans, in one consistent snapshot.
-
-    Runs in a REPEATABLE READ transaction holding the event's counter lock: a scan committed
-    after the snapshot is neither counted nor marked, so its outbox delivery applies it
-    afterwards. A writer that got in between snapshot and lock aborts the attempt; it is retried.
-    """
-    # Inside a caller's transaction the isolation level is the caller's (it can only be set first).
-    outermost = not connection.in_atomic_block
-    for attempt in range(attempts):
-        try:
-            with transaction.atomic():
-                if outermost and connection.vendor == "postgresql":
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                counter = _lock_counter(event.pk)
-                result = _rebuild_locked(event, counter)
-            transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))
-            return result
-        except OperationalError:
-            # "could not serialize access due to concurrent update": a sink wrote first; try again.
-            if attempt == attempts - 1 or not outermost:
-                raise
-            logger.info("rebuild_stats for %s raced a writer; retrying", event.slug)
-    raise AssertionError("unreachable")
-
-
-def _rebuild_locked(event: Event, counter: EventCounter) -> RebuildResult:
-    scans = Scan.objects.filter(event=event)
-    accepted = scans.filter(result=Scan.Result.ACCEPTED)
-    for model in (CountedScan, Presence, GateCounter, HourlyCounter):
-        model.objects.filter(event=event).delete()
-
-    # Presence, streamed in (participant, time) order: the latest accepted scan decides
-    # inside/outside, the earliest accepted entry is the first arrival. Portable (no DISTINCT ON),
-    # so the embedded SQLite mode rebuilds too.
-    presences: dict[int, Presence] = {}
-    rows = (
-        accepted.filter(participant__isnull=False)
-        .order_by("participant_id", "scanned_at", "pk")
-        .values_list("participant_id", "direction", "scanned_at", "pk")
-    )
-    for participant_id, direction, scanned_at, pk in rows.iterator(chunk_size=5000):
-        presence = presences.get(participant_id)
-        if presence is None:
-            presence = presences[participant_id] = Presence(event=event, participant_id=participant_id)
-        is_entry = direction == Scan.Direction.ENTRY
-        if is_entry and presence.first_entry_at is None:
-            presence.first_entry_at = scanned_at
-        presence.is_inside, presence.last_scanned_at, presence.last_scan_pk = is_entry, scanned_at, pk
-    Presence.objects.bulk_create(presences.values(), batch_size=2000)
-
-    totals = scans.aggregate(
-        scans_total=Count("pk"),
-        last_scan_at=Max("scanned_at"),
-        **{field: Count("pk", filter=Q(result=result)) for result, field in RESULT_FIELDS.items()},
-        **{field: Count("pk", filter=Q(result=Scan.Result.ACCEPTED, method=m)) for m, field in METHOD_FIELDS.items()},
-        entries=Count("pk", filter=Q(result=Scan.Result.ACCEPTED, direction=Scan.Direction.ENTRY)),
-        exits=Count("pk", filter=Q(result=Scan.Result.ACCEPTED, direction=Scan.Direction.EXIT)),
-    )
-    presences = Presence.objects.filter(event=event).aggregate(
-        checked_in=Count("pk", filter=Q(first_entry_at__isnull=False)), inside_now=Count("pk", filter=Q(is_inside=True))
-    )
-    for name, value in {**totals, **presences}.items():
-        setattr(counter, name, value)
-    counter.rebuilt_at = timezone.now()
-    counter.save()
-
-    gate_rows = (
-        at_a_gate(scans.filter(gate__isnull=False))
-        .values("gate_id")
-        .annotate(
-            scans_total=Count("pk"),
-            last_scan_at=Max("scanned_at"),
-            **{field: Count("pk", filter=Q(result=result)) for result, field in RESULT_FIELDS.items()},
-            **{field: Count("pk", filter=Q(result=Scan.Result.ACCEPTED, method=m)) for m, field in METHOD_FIELDS.items()},
-        )
-    )
-    GateCounter.objects.bulk_create([GateCounter(event=event, **row) for row in gate_rows])
-
-    hourly_rows = (
-        accepted.annotate(hour_start=TruncHour("scanned_at", tzinfo=event.tzinfo))
-        .values("hour_start", "gate_id", "method", "direction")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    HourlyCounter.objects.bulk_create([HourlyCounter(event=event, **row) for row in hourly_rows], batch_size=2000)
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {CountedScan._meta.db_table} (scan_id, event_id, is_applied) "  # noqa: S608 - table names from models
-            f"SELECT id, event_id, %s FROM {Scan._meta.db_table} WHERE event_id = %s "
-            # A mark a relay added after our snapshot: under REPEATABLE READ this aborts the attempt (retried).
-            "ON CONFLICT (scan_id) DO UPDATE SET is_applied = EXCLUDED.is_applied",
-            [True, event.pk],
-        )
-    return RebuildResult(scans=counter.scans_total, checked_in=counter.checked_in, inside_now=counter.inside_now)
-
-
-# --- Alerts ---------------------------------------------------------------------------
-
-
-def gate_load(*, gate: Gate, now: datetime) -> tuple[int, float]:
-    """Scans at the gate in the last five minutes, and load = that / (capacity per minute × 5)."""
-    recent = at_a_gate(Scan.objects.filter(gate=gate, scanned_at__gt=now - LOAD_WINDOW, scanned_at__lte=now)).count()
-    return recent, recent / (gate.capacity_per_minute * LOAD_WINDOW.total_seconds() / 60)
-
-
-def raise_alert(
-    *, event: Event, kind: str, subject: str, gate: Gate | None, value: float, threshold: float, message: str, now: datetime
-) -> Alert | None:
-    """Raise an alert unless one is open for the subject or one was raised within the cooldown.
-
-    An open alert is refreshed (value, last seen) instead of repeated; a new one is published
-    as `alert.raised` in the caller's transaction. Returns the new alert, or None.
-    """
-    open_alert = Alert.objects.filter(event=event, kind=kind, subject=subject, resolved_at__isnull=True).first()
-    if open_alert is not None:
-        Alert.objects.filter(pk=open_alert.pk).update(last_seen_at=now, value=value)
-        return None
-    cooldown = timedelta(seconds=settings.ALERT_COOLDOWN_SECONDS)
-    if Alert.objects.filter(event=event, kind=kind, subject=subject, raised_at__gt=now - cooldown).exists():
-        return None
-    alert = Alert.objects.create(
-        event=event,
-        kind=kind,
-        subject=subject,
-        gate=gate,
-        value=value,
-        threshold=threshold,
-        message=message,
-        raised_at=now,
-        last_seen_at=now,
-    )
-    publish(
-        topic=Topic.ALERT_RAISED,
-        event_id=event.pk,
-        organization_id=event.organization_id,
-        payload={
-            "alertId": alert.pk,
-            "event": event.slug,
-            "kind": kind,
-            "gateId": gate.code if gate else None,
-            "value": round(value, 4),
-            "threshold": threshold,
-            "message": message,
-            "raisedAt": now,
-        },
-    )
-    return alert
-
-
-def check_gate_overload(*, gate: Gate, now: datetime) -> Alert | None:
-    event = gate.event
-    recent, load = gate_load(gate=gate, now=now)
-    if load <= event.gate_overload_threshold:
-        return None
-    return raise_alert(
-        event=event,
-        kind=Alert.Kind.GATE_OVERLOAD,
-        subject=f"gate:{gate.pk}",
-        gate=gate,
-        value=load,
-        threshold=event.gate_overload_threshold,
-        message=f"{gate.name}: {recent} scans in 5 min, {load:.0%} of capacity ({gate.capacity_per_minute}/min).",
-        now=now,
-    )
-
-
-def check_low_attendance(*, event: Event, now: datetime) -> Alert | None:
-    """Low attendance counts only once half the event's duration has passed (early on every event is 'low')."""
-    halfway = event.starts_at + (event.ends_at - event.starts_at) / 2
-    if not (halfway <= now <= event.ends_at):
-        return None
-    registered = registered_count(event=event)
-    if registered == 0:
-        return None
-    checked_in = EventCounter.objects.filter(pk=event.pk).values_list("checked_in", flat=True).first() or 0
-    rate = checked_in / registered
-    if rate >= event.low_attendance_threshold:
-        return None
-    return raise_alert(
-        event=event,
-        kind=Alert.Kind.LOW_ATTENDANCE,
-        subject="event",
-        gate=None,
-        value=rate,
-        threshold=event.low_attendance_threshold,
-        message=f"Only {checked_in} of {registered} registered ({rate:.0%}) have arrived past the event's halfway point.",
-        now=now,
-    )
-
-
-def check_alerts(
-    *, event: Event, now: datetime | None = None, gate_ids: set[int] | None = None, low_attendance: bool = True
-) -> list[Alert]:
-    """Evaluate the alert rules: the load of the event's active gates (or of `gate_ids`), and attendance unless told not to."""
-    now = now or timezone.now()
-    raised = []
-    with transaction.atomic():
-        _lock_counter(event.pk)
-        gates = Gate.objects.filter(event=event, is_active=True)
-        for gate in gates if gate_ids is None else gates.filter(pk__in=gate_ids):
-            gate.event = event
-            raised.append(check_gate_overload(gate=gate, now=now))
-        if low_attendance:
-            raised.append(check_low_attendance(event=event, now=now))
-    raised = [alert for alert in raised if alert is not None]
-    if raised:
-        transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))
-    return raised
-
-
-def resolve_alert(*, alert_id: int, event: Event, user) -> Alert:
-    """Mark an open alert resolved by `user` (owner, manager or staff of the event's organization)."""
-    is_resolver = Membership.objects.filter(user=user, organization_id=event.organization_id, role__in=RESOLVER_ROLES).exists()
-    if not (user.is_superuser or is_resolver):
-        raise NotAllowedToResolve("Only owners, managers and staff of the organization resolve alerts.")
-    with transaction.atomic():
-        alert = Alert.objects.select_for_update().filter(pk=alert_id, event=event).first()
-        if alert is None:
-            raise AlertNotFound("No such alert for this event.", details={"alertId": alert_id})
-        if alert.resolved_at is None:
-            alert.resolved_at = timezone.now()
-            alert.resolved_by = user
-            alert.save(update_fields=["resolved_at", "resolved_by"])
-            transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))
-    return alert
