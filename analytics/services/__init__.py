@@ -4,7 +4,7 @@ The functions the rest of the code calls are exported here; import them as `from
 import services` and call `services.<name>`.
 """
 
-from analytics.services.alerts import AlertNotFound, NotAllowedToResolve, check_alerts, gate_load, resolve_alert
+from analytics.services.alerts import AlertNotFound, NotAllowedToResolve, check_alerts, resolve_alert
 from analytics.services.counting import (
     apply_pending,
     apply_uncounted_scans,
@@ -26,7 +26,6 @@ __all__ = [
     "count_refusals",
     "enqueue_scan",
     "enqueue_uncounted_scans",
-    "gate_load",
     "rebuild_event_stats",
     "refresh_event_stats",
     "resolve_alert",

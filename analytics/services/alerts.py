@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from analytics import broadcast
 from analytics.models import Alert, EventCounter
-from analytics.selectors import LOAD_WINDOW, at_a_gate, registered_count
+from analytics.selectors import GateLoad, gate_loads, registered_count
 from analytics.services.counting import lock_event_counter
-from attendance.models import Scan
 from events.errors import DomainError
 from events.models import Event, Membership
 from gates.models import Gate
@@ -28,12 +27,6 @@ class AlertNotFound(DomainError):
 class NotAllowedToResolve(DomainError):
     code = "permission_denied"
     http_status = 403
-
-
-def gate_load(*, gate: Gate, now: datetime) -> tuple[int, float]:
-    """Scans at the gate in the last five minutes, and load = that / (capacity per minute × 5)."""
-    recent = at_a_gate(Scan.objects.filter(gate=gate, scanned_at__gt=now - LOAD_WINDOW, scanned_at__lte=now)).count()
-    return recent, recent / (gate.capacity_per_minute * LOAD_WINDOW.total_seconds() / 60)
 
 
 def raise_alert(
@@ -80,9 +73,10 @@ def raise_alert(
     return alert
 
 
-def check_gate_overload(*, gate: Gate, now: datetime) -> Alert | None:
+def check_gate_overload(*, gate: Gate, window: GateLoad, now: datetime) -> Alert | None:
+    """Raise an overload alert if the gate's load over the window (selectors.gate_loads) is above the event's threshold."""
     event = gate.event
-    recent, load = gate_load(gate=gate, now=now)
+    load = window.load
     if load <= event.gate_overload_threshold:
         return None
     return raise_alert(
@@ -92,7 +86,7 @@ def check_gate_overload(*, gate: Gate, now: datetime) -> Alert | None:
         gate=gate,
         value=load,
         threshold=event.gate_overload_threshold,
-        message=f"{gate.name}: {recent} scans in 5 min, {load:.0%} of capacity ({gate.capacity_per_minute}/min).",
+        message=f"{gate.name}: {window.recent_scans} scans in 5 min, {load:.0%} of capacity ({gate.capacity_per_minute}/min).",
         now=now,
     )
 
@@ -130,9 +124,11 @@ def check_alerts(
     with transaction.atomic():
         lock_event_counter(event.pk)
         gates = Gate.objects.filter(event=event, is_active=True)
-        for gate in gates if gate_ids is None else gates.filter(pk__in=gate_ids):
+        gates = list(gates if gate_ids is None else gates.filter(pk__in=gate_ids))
+        windows = gate_loads(event=event, gates=gates, now=now)
+        for gate in gates:
             gate.event = event
-            raised.append(check_gate_overload(gate=gate, now=now))
+            raised.append(check_gate_overload(gate=gate, window=windows[gate.pk], now=now))
         if low_attendance:
             raised.append(check_low_attendance(event=event, now=now))
     raised = [alert for alert in raised if alert is not None]
