@@ -35,7 +35,8 @@ def raise_alert(
     """Raise an alert unless one is open for the subject or one was raised within the cooldown.
 
     An open alert is refreshed (value, last seen) instead of repeated; a new one is published
-    as `alert.raised` in the caller's transaction. Returns the new alert, or None.
+    as `alert.raised` in the caller's transaction and the event's dashboards are pinged after
+    its commit (the relayed `alert.raised` row does not ping again). Returns the new alert, or None.
     """
     open_alert = Alert.objects.filter(event=event, kind=kind, subject=subject, resolved_at__isnull=True).first()
     if open_alert is not None:
@@ -70,6 +71,7 @@ def raise_alert(
             "raisedAt": now,
         },
     )
+    broadcast.stats_changed_on_commit(event_id=event.pk)
     return alert
 
 
@@ -131,10 +133,7 @@ def check_alerts(
             raised.append(check_gate_overload(gate=gate, window=windows[gate.pk], now=now))
         if low_attendance:
             raised.append(check_low_attendance(event=event, now=now))
-    raised = [alert for alert in raised if alert is not None]
-    if raised:
-        transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))
-    return raised
+    return [alert for alert in raised if alert is not None]
 
 
 def resolve_alert(*, alert_id: int, event: Event, user) -> Alert:
@@ -150,5 +149,5 @@ def resolve_alert(*, alert_id: int, event: Event, user) -> Alert:
             alert.resolved_at = timezone.now()
             alert.resolved_by = user
             alert.save(update_fields=["resolved_at", "resolved_by"])
-            transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))
+            broadcast.stats_changed_on_commit(event_id=event.pk)
     return alert

@@ -116,29 +116,32 @@ def apply_pending(*, event_id: int, touched_gate_ids: set[int] | None = None) ->
     Each scan is applied exactly once (its mark flips in the same transaction). Order-tolerant:
     a participant's state follows their latest scan by (device time, id), so an older scan
     arriving late (an offline batch) does not overwrite a newer one. The gates the applied
-    scans were made at are added to `touched_gate_ids` when given.
+    scans were made at are added to `touched_gate_ids` when given. The event's dashboards are
+    pinged once after the commits, however many batches it took.
     """
     applied = 0
-    while True:
-        with transaction.atomic():
-            lock_event_counter(event_id)
-            # Two indexed steps (the partial pending index, then primary keys): a join ordered by
-            # scan id let the planner walk every scan of the event on each batch.
-            pending = list(
-                CountedScan.objects.filter(event_id=event_id, is_applied=False)
-                .order_by("scan_id")
-                .values_list("scan_id", flat=True)[:APPLY_BATCH]
-            )
-            scans = list(Scan.objects.filter(pk__in=pending).select_related("event").order_by("pk")) if pending else []
-            if not scans:
+    with broadcast.one_ping_per_event():
+        while True:
+            with transaction.atomic():
+                lock_event_counter(event_id)
+                # Two indexed steps (the partial pending index, then primary keys): a join ordered by
+                # scan id let the planner walk every scan of the event on each batch.
+                pending = list(
+                    CountedScan.objects.filter(event_id=event_id, is_applied=False)
+                    .order_by("scan_id")
+                    .values_list("scan_id", flat=True)[:APPLY_BATCH]
+                )
+                scans = list(Scan.objects.filter(pk__in=pending).select_related("event").order_by("pk")) if pending else []
+                if not scans:
+                    break
+                _apply_batch(event_id, scans)
+                if touched_gate_ids is not None:
+                    touched_gate_ids.update(gate_id for scan in scans if (gate_id := counted_gate_id(scan)) is not None)
+                CountedScan.objects.filter(scan_id__in=[scan.pk for scan in scans]).update(is_applied=True)
+                applied += len(scans)
+                broadcast.stats_changed_on_commit(event_id=event_id)
+            if len(scans) < APPLY_BATCH:
                 break
-            _apply_batch(event_id, scans)
-            if touched_gate_ids is not None:
-                touched_gate_ids.update(gate_id for scan in scans if (gate_id := counted_gate_id(scan)) is not None)
-            CountedScan.objects.filter(scan_id__in=[scan.pk for scan in scans]).update(is_applied=True)
-            applied += len(scans)
-        if len(scans) < APPLY_BATCH:
-            break
     return applied
 
 
@@ -216,10 +219,7 @@ def apply_uncounted_scans(*, event: Event) -> int:
         # before waiting for it could deadlock with a holder inserting the same marks.
         lock_event_counter(event.pk)
         enqueue_uncounted_scans(event=event)
-        applied = apply_pending(event_id=event.pk)
-    if applied:
-        transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))
-    return applied
+        return apply_pending(event_id=event.pk)
 
 
 def events_with_uncounted_refusals() -> list[int]:
@@ -254,13 +254,12 @@ def count_refusals(*, event_id: int) -> int:
             for pk in refusals.values_list("pk", flat=True)[:APPLY_BATCH]
         ]
         CountedScan.objects.bulk_create(marks, ignore_conflicts=True, batch_size=2000)
-        applied = apply_pending(event_id=event_id)
-    if applied:
-        broadcast.stats_changed(event_id=event_id)
-    return applied
+        return apply_pending(event_id=event_id)
 
 
 def sweep_refusals() -> int:
     """Count every published or live event's uncounted refusals (see `count_refusals`); run every
-    ANALYTICS_REFUSAL_SWEEP_SECONDS by beat, or in-process in the embedded mode (analytics.sweeper)."""
-    return sum(count_refusals(event_id=event_id) for event_id in events_with_uncounted_refusals())
+    ANALYTICS_REFUSAL_SWEEP_SECONDS by beat, or in-process in the embedded mode (analytics.sweeper).
+    Each event with new counts is pinged once for the pass."""
+    with broadcast.one_ping_per_event():
+        return sum(count_refusals(event_id=event_id) for event_id in events_with_uncounted_refusals())

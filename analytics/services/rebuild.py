@@ -42,7 +42,7 @@ def rebuild_event_stats(*, event: Event, attempts: int = 5) -> RebuildResult:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 counter = lock_event_counter(event.pk)
                 result = _rebuild_locked(event, counter)
-            transaction.on_commit(lambda: broadcast.stats_changed(event_id=event.pk))
+                broadcast.stats_changed_on_commit(event_id=event.pk)
             return result
         except OperationalError:
             # "could not serialize access due to concurrent update": a sink wrote first; try again.

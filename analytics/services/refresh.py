@@ -23,24 +23,24 @@ def _due(name: str, event_id: int, seconds: float) -> bool:
 
 
 def refresh_event_stats(*, event_id: int) -> int:
-    """After scans were marked: apply them, sweep in unpublished refusals now and then, check alerts, ping.
+    """After scans were marked: apply them, sweep in unpublished refusals now and then, check alerts.
 
-    Returns how many scans were applied.
+    The event's dashboards are pinged once, after all of it (numbers and any alert raised in one
+    snapshot). Returns how many scans were applied.
     """
     event = Event.objects.filter(pk=event_id).first()
     if event is None:
         return 0
-    if _due("sweep", event_id, UNCOUNTED_SWEEP_SECONDS):
-        enqueue_uncounted_scans(event=event)
-    gate_ids: set[int] = set()
-    applied = apply_pending(event_id=event_id, touched_gate_ids=gate_ids)
-    if applied:
-        # The numbers first; alerts follow (a raised alert pings again through its own outbox row).
-        broadcast.stats_changed(event_id=event_id)
-        # Once per batch, for the gates that just scanned: bounded by relay commits, not by scans.
-        check_alerts(
-            event=event,
-            gate_ids=gate_ids,
-            low_attendance=_due("low-attendance", event_id, LOW_ATTENDANCE_CHECK_SECONDS),
-        )
+    with broadcast.one_ping_per_event():
+        if _due("sweep", event_id, UNCOUNTED_SWEEP_SECONDS):
+            enqueue_uncounted_scans(event=event)
+        gate_ids: set[int] = set()
+        applied = apply_pending(event_id=event_id, touched_gate_ids=gate_ids)
+        if applied:
+            # Once per batch, for the gates that just scanned: bounded by relay commits, not by scans.
+            check_alerts(
+                event=event,
+                gate_ids=gate_ids,
+                low_attendance=_due("low-attendance", event_id, LOW_ATTENDANCE_CHECK_SECONDS),
+            )
     return applied
