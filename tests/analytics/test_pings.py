@@ -76,6 +76,7 @@ def test_a_relay_batch_of_many_scans_pings_the_dashboard_once():
     assert dashboard.pings() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: the refresh's several transactions each commit
 def test_a_relay_batch_that_raises_an_alert_pings_once_numbers_and_alert_together():
     event = EventFactory()
     dashboard = Dashboard(event)
