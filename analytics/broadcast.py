@@ -3,12 +3,19 @@
 The message is a tiny "something changed" ping, not the numbers: each consumer coalesces pings
 and sends its client a whole fresh snapshot at most every 250 ms, so a ping dropped by
 channels-redis past its capacity costs nothing the next ping does not repair.
+
+One change, one ping per affected event: every write of the statistics (apply, rebuild, an alert
+raised or resolved) calls `stats_changed_on_commit` inside its transaction, and an operation made
+of several transactions (the relay's refresh, a sweep pass, the periodic backstop) runs inside
+`one_ping_per_event`, which holds the pings of its commits and sends each event one at its end.
 """
 
 import asyncio
 import logging
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -16,7 +23,8 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-_pending = threading.local()
+# Per thread: events whose changes await their commit (`due`), and pings held by one_ping_per_event (`held`).
+_local = threading.local()
 
 
 def group_name(event_id: int) -> str:
@@ -52,16 +60,46 @@ def stats_changed(*, event_id: int) -> None:
 
 
 def stats_changed_on_commit(*, event_id: int) -> None:
-    """Ping once after the current transaction commits, however many scans it applied."""
-    pending = getattr(_pending, "event_ids", None)
-    if pending is None:
-        pending = _pending.event_ids = set()
-    if event_id in pending:
+    """Ping once after the current transaction commits (at once outside one), however often it is called in it.
+
+    Inside `one_ping_per_event` the ping is held until that block ends. A change rolled back
+    pings nothing (at worst one spare ping with the thread's next commit, which costs a snapshot).
+    """
+    due = getattr(_local, "due", None)
+    if due is None:
+        due = _local.due = set()
+    due.add(event_id)
+    # A callback per call, not per event: one registered in a savepoint that rolls back is
+    # discarded with it, and a later call in the surviving transaction must still be sent.
+    transaction.on_commit(_send_due)
+
+
+def _send_due() -> None:
+    due = getattr(_local, "due", None) or set()
+    event_ids = sorted(due)
+    due.clear()
+    held = getattr(_local, "held", None)
+    for event_id in event_ids:
+        if held is not None:
+            held.add(event_id)
+        else:
+            stats_changed(event_id=event_id)
+
+
+@contextmanager
+def one_ping_per_event() -> Iterator[None]:
+    """Hold the pings of the changes committed in the block; when it ends, ping each changed event once.
+
+    Nested blocks leave the sending to the outermost. Pings of changes committed after the block
+    (it ran inside a caller's transaction) are sent after that commit, one per event.
+    """
+    if getattr(_local, "held", None) is not None:
+        yield
         return
-    pending.add(event_id)
-
-    def send() -> None:
-        pending.discard(event_id)
-        stats_changed(event_id=event_id)
-
-    transaction.on_commit(send)
+    held = _local.held = set()
+    try:
+        yield
+    finally:
+        _local.held = None
+        for event_id in sorted(held):
+            stats_changed(event_id=event_id)

@@ -2,10 +2,11 @@
 
 Cumulative numbers come from the counter rows (a few small indexed reads, independent of how
 many scans the event has); the five-minute gate windows come from one grouped query over
-Scan's (event, scanned_at) index.
+Scan's (event, scanned_at) index (`gate_loads`, also what the overload alert reads).
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -117,6 +118,41 @@ def gate_status(*, load: float, threshold: float, is_active: bool, recent_scans:
     return "normal" if recent_scans else "idle"
 
 
+@dataclass(frozen=True)
+class GateLoad:
+    """A gate's last LOAD_WINDOW: the one source of its load for the snapshot, the realtime API and the overload alert."""
+
+    recent_scans: int
+    capacity_per_minute: int
+
+    @property
+    def load(self) -> float:
+        """Scans in the window over what the gate can process in it (1.0 = at capacity)."""
+        return self.recent_scans / (self.capacity_per_minute * WINDOW_MINUTES)
+
+    @property
+    def throughput_per_minute(self) -> float:
+        return self.recent_scans / WINDOW_MINUTES
+
+    @property
+    def estimated_wait_seconds(self) -> float:
+        return estimated_wait_seconds(recent_scans=self.recent_scans, capacity_per_minute=self.capacity_per_minute)
+
+
+def gate_loads(*, event: Event, gates, now: datetime) -> dict[int, GateLoad]:
+    """The load of each of the event's `gates` over the LOAD_WINDOW ending at `now`, by gate id (one grouped query).
+
+    Scans that count at no gate (NOT_AT_A_GATE) load none.
+    """
+    recent = dict(
+        at_a_gate(Scan.objects.filter(event=event, gate__isnull=False, scanned_at__gt=now - LOAD_WINDOW, scanned_at__lte=now))
+        .values("gate_id")
+        .annotate(n=Count("pk"))
+        .values_list("gate_id", "n")
+    )
+    return {gate.pk: GateLoad(recent.get(gate.pk, 0), gate.capacity_per_minute) for gate in gates}
+
+
 def stats_snapshot(*, event: Event, now: datetime | None = None) -> dict:
     """Overall, per gate, per hour, per method, alerts and predictions: the stats shape (API = websocket)."""
     now = now or timezone.now()
@@ -125,17 +161,11 @@ def stats_snapshot(*, event: Event, now: datetime | None = None) -> dict:
 
     gates = list(Gate.objects.filter(event=event).order_by("code"))
     gate_counters = {row.gate_id: row for row in GateCounter.objects.filter(event=event)}
-    recent = dict(
-        at_a_gate(Scan.objects.filter(event=event, gate__isnull=False, scanned_at__gt=now - LOAD_WINDOW, scanned_at__lte=now))
-        .values("gate_id")
-        .annotate(n=Count("pk"))
-        .values_list("gate_id", "n")
-    )
+    loads = gate_loads(event=event, gates=gates, now=now)
     gate_rows = []
     for gate in gates:
         gc = gate_counters.get(gate.pk) or GateCounter(gate=gate)
-        recent_scans = recent.get(gate.pk, 0)
-        load = recent_scans / (gate.capacity_per_minute * WINDOW_MINUTES)
+        window = loads[gate.pk]
         gate_rows.append(
             {
                 "id": gate.code,
@@ -147,14 +177,15 @@ def stats_snapshot(*, event: Event, now: datetime | None = None) -> dict:
                 "scans": {"accepted": gc.scans_accepted, "duplicate": gc.scans_duplicate, "rejected": gc.scans_rejected},
                 "methods": {m: getattr(gc, f"method_{m}") for m in METHODS},
                 "lastScanAt": _iso(gc.last_scan_at),
-                "recentScans": recent_scans,
-                "throughputPerMinute": round(recent_scans / WINDOW_MINUTES, 2),
-                "load": round(load, 4),
-                "estimatedWaitSeconds": estimated_wait_seconds(
-                    recent_scans=recent_scans, capacity_per_minute=gate.capacity_per_minute
-                ),
+                "recentScans": window.recent_scans,
+                "throughputPerMinute": round(window.throughput_per_minute, 2),
+                "load": round(window.load, 4),
+                "estimatedWaitSeconds": window.estimated_wait_seconds,
                 "status": gate_status(
-                    load=load, threshold=event.gate_overload_threshold, is_active=gate.is_active, recent_scans=recent_scans
+                    load=window.load,
+                    threshold=event.gate_overload_threshold,
+                    is_active=gate.is_active,
+                    recent_scans=window.recent_scans,
                 ),
             }
         )

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from analytics import services
+from analytics import broadcast, services
 from analytics.models import CountedScan
 from events.models import Event
 
@@ -25,10 +25,11 @@ def check_alerts() -> int:
 def count_uncounted_scans() -> int:
     """Apply what a failed post-commit step left pending, and refusals that no outbox row brought."""
     applied = 0
-    for event_id in CountedScan.objects.filter(is_applied=False).values_list("event_id", flat=True).distinct():
-        applied += services.apply_pending(event_id=event_id)
-    for event in Event.objects.filter(status=Event.Status.LIVE):
-        applied += services.apply_uncounted_scans(event=event)
+    with broadcast.one_ping_per_event():
+        for event_id in CountedScan.objects.filter(is_applied=False).values_list("event_id", flat=True).distinct():
+            applied += services.apply_pending(event_id=event_id)
+        for event in Event.objects.filter(status=Event.Status.LIVE):
+            applied += services.apply_uncounted_scans(event=event)
     return applied
 
 

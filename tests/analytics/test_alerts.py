@@ -6,7 +6,7 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from analytics import services
+from analytics import selectors, services
 from analytics.models import Alert
 from events.models import Membership
 from integrations.outbox import OutboxEvent
@@ -38,6 +38,20 @@ def test_a_gate_over_its_threshold_raises_one_alert_and_publishes_it():
     published = OutboxEvent.objects.filter(topic="alert.raised", event_id=event.pk)
     assert published.count() == 1
     assert published.get().payload["gateId"] == gate.code
+
+
+def test_the_overload_alert_reads_the_same_load_as_the_snapshot_and_the_realtime_api():
+    event, gate = busy_gate(scans=9, capacity=2)  # 9 / (2 per minute × 5) = 0.9 > 0.8
+    # Neither loads the gate: a scan refused as being at another gate, one from before the window.
+    record(event=event, gate=gate, result="rejected", reason="gate_not_allowed", publish_it=False)
+    record(event=event, gate=gate, scanned_at=timezone.now() - timedelta(minutes=6))
+    relay()
+
+    alert = Alert.objects.get(event=event, kind="gate_overload")
+    (row,) = selectors.stats_snapshot(event=event)["gates"]
+    (compact,) = selectors.realtime_summary(event=event)["gates"]
+    assert round(alert.value, 4) == row["load"] == compact["load"] == 0.9
+    assert alert.message.startswith(f"{gate.name}: {row['recentScans']} scans in 5 min")
 
 
 def test_a_gate_under_its_threshold_raises_nothing():

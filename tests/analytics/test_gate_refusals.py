@@ -45,6 +45,6 @@ def test_a_scan_refused_as_gate_not_allowed_inflates_no_gates_numbers(client):
     expected = (1, {"north": (0, 0, 0), "south": (0, 0, 0)})
     assert numbers() == expected
     # Nor does it load the other gate into an overload alert (1 scan in 5 min at 1/min would not, 5 would).
-    assert services.gate_load(gate=other_gate, now=timezone.now()) == (0, 0.0)
+    assert selectors.gate_loads(event=event, gates=[other_gate], now=timezone.now())[other_gate.pk].recent_scans == 0
     call_command("rebuild_stats", "--event", event.slug)
     assert numbers() == expected
