@@ -17,7 +17,7 @@ from attendance.services.rules import IdempotencyConflict, ScanInput
 from attendance.services.storage import SCAN_ROW_FIELDS
 from gates.models import Gate
 from integrations.outbox import OutboxEvent
-from participants.tickets import participant_payload
+from participants.tickets.qr import participant_payload
 from participants.tokens import format_token
 from tests.factories import DeviceFactory, EventFactory, GateFactory, ParticipantFactory
 

@@ -9,7 +9,7 @@ import pytest
 
 from attendance.models import Scan
 from integrations.outbox import OutboxEvent
-from participants.tickets import participant_payload, ticket_payload
+from participants.tickets.qr import participant_payload, ticket_payload
 from participants.tokens import format_token, generate_token
 from tests.attendance.scan_bodies import scan_body
 from tests.factories import ParticipantFactory

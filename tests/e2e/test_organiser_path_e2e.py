@@ -13,7 +13,7 @@ from django.utils import timezone
 from analytics.models import EventCounter
 from events.models import Event, Membership
 from participants.models import Participant
-from participants.tickets import participant_payload
+from participants.tickets.qr import participant_payload
 from tests.factories import DeviceFactory, EventFactory, GateFactory, MembershipFactory, UserFactory
 from tests.participants.files import write_csv
 from tests.waiting import wait_until

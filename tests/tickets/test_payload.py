@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from events.signing import generate_keypair
-from participants.tickets import InvalidTicket, make_qr, participant_payload, ticket_payload, verify_ticket
+from participants.tickets.qr import InvalidTicket, make_qr, participant_payload, ticket_payload, verify_ticket
 from tests.factories import EventFactory, ParticipantFactory
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "tickets.md"

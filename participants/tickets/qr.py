@@ -1,4 +1,4 @@
-"""Tickets: the signed QR payload, its QR images, the public QR link, and queueing welcome emails.
+"""The ticket's QR: the signed payload, its verification, its images and the public QR link.
 
 Payload (documented for tablet developers in docs/tickets.md, with a test vector):
 
@@ -23,8 +23,6 @@ import segno
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -169,55 +167,3 @@ def participant_for_qr_link(signed: str) -> Participant | None:
     if timezone.now() > event.ends_at + timedelta(seconds=event.checkin_grace_seconds):
         return None
     return participant
-
-
-# --- Queueing welcome emails ------------------------------------------------------------
-
-
-def queue_welcome_emails(*, participant_ids) -> int:
-    """Queue the welcome email (the ticket) for these participants; return how many were queued.
-
-    Skipped: participants not in good standing, bounced addresses, sends already queued or in
-    flight (pending), and tickets sent less than TICKET_RESEND_GUARD_SECONDS ago — so a
-    double click or a repeated command sends one email. Safe to call inside a transaction:
-    the tasks are enqueued after commit.
-    """
-    from participants import tasks  # tasks import this module's callers; import late to keep one direction
-
-    now = timezone.now()
-    recently = now - timedelta(seconds=settings.TICKET_RESEND_GUARD_SECONDS)
-    sendable = Q(email_status__in=[Participant.EmailStatus.UNSENT, Participant.EmailStatus.FAILED]) | Q(
-        email_status=Participant.EmailStatus.SENT, email_sent_at__lt=recently
-    )
-    with transaction.atomic():
-        # Row locks make two concurrent calls serialise; the second re-reads the rows as pending.
-        ids = list(
-            Participant.objects.select_for_update()
-            .filter(sendable, pk__in=list(participant_ids), status__in=Participant.GOOD_STANDING)
-            .values_list("pk", flat=True)
-        )
-        if not ids:
-            return 0
-        Participant.objects.filter(pk__in=ids).update(
-            email_status=Participant.EmailStatus.PENDING,
-            email_attempts=0,
-            email_last_error="",
-            # If no worker has claimed the send by then, the sweeper enqueues it again.
-            email_next_attempt_at=now + timedelta(seconds=settings.TICKET_EMAIL_QUEUE_LEASE_SECONDS),
-        )  # updated_at is left alone on purpose: it is the gate-sync cursor, and email state is no gate's business
-        transaction.on_commit(lambda: tasks.enqueue_welcome_emails(ids, attempt=0))
-    return len(ids)
-
-
-def allow_resend(*, participant_ids) -> int:
-    """Put bounced or failed participants back to unsent (e.g. after their address was fixed)."""
-    return Participant.objects.filter(
-        pk__in=list(participant_ids), email_status__in=[Participant.EmailStatus.BOUNCED, Participant.EmailStatus.FAILED]
-    ).update(email_status=Participant.EmailStatus.UNSENT, email_attempts=0, email_last_error="", email_next_attempt_at=None)
-
-
-def unsent_participant_ids(*, event: Event, include_failed: bool = True):
-    statuses = [Participant.EmailStatus.UNSENT] + ([Participant.EmailStatus.FAILED] if include_failed else [])
-    return Participant.objects.filter(event=event, email_status__in=statuses, status__in=Participant.GOOD_STANDING).values_list(
-        "pk", flat=True
-    )
