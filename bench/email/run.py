@@ -171,7 +171,7 @@ def main() -> int:
 
         # --- QR renders ------------------------------------------------------------------
         sample = Participant.objects.select_related("event").get(pk=baseline_ids[0])
-        payload = ticket_qr.participant_payload(sample)
+        payload = ticket_qr.ticket_qr_text(sample)
         import segno
 
         def png(scale, border, **make):

@@ -193,7 +193,7 @@ def classify_smtp_error(exc: BaseException) -> tuple[bool, str]:
     return False, f"{type(exc).__name__}: {exc}"
 
 
-def _claim(*, participant_id: int, attempt: int, message_id: str) -> bool:
+def _claim_send(*, participant_id: int, attempt: int, message_id: str) -> bool:
     now = timezone.now()
     claimed = Participant.objects.filter(
         pk=participant_id,
@@ -221,7 +221,7 @@ def send_welcome_email(*, participant_id: int, attempt: int, throttle: Callable[
     after the claim, so duplicate deliveries that send nothing do not use up the rate.
     """
     message_id = make_msgid(domain=_message_id_domain())
-    if not _claim(participant_id=participant_id, attempt=attempt, message_id=message_id):
+    if not _claim_send(participant_id=participant_id, attempt=attempt, message_id=message_id):
         return SendResult("skipped")
     participant = Participant.objects.select_related("event").get(pk=participant_id)
     if throttle is not None:
