@@ -6,5 +6,5 @@ urlpatterns: list = [
     path("", include("attendance.api.urls")),  # first: the gate endpoints are the busiest
     path("", include("analytics.api.urls")),
     path("", include("participants.api.urls")),
-    path("", include("participants.api.bounce_urls")),
+    path("", include("participants.tickets.api_urls")),
 ]

@@ -17,7 +17,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("tickets/", include("participants.ticket_urls")),
+    path("tickets/", include("participants.tickets.urls")),
     path("dashboard/", include("analytics.urls")),
     path("", home, name="home"),
 ]

@@ -1,4 +1,4 @@
-"""Organiser admin for participants and import jobs.
+"""Organiser admin for participants (and the registration of the import job pages).
 
 Check-in state lives in attendance, above participants; it reaches these pages through
 `extend_participant_admin`, so this module never imports attendance (as events/admin.py's
@@ -8,9 +8,8 @@ Check-in state lives in attendance, above participants; it reaches these pages t
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.urls import path
 from django.utils.html import format_html
 from import_export import fields as export_fields
 from import_export.admin import ExportMixin
@@ -19,14 +18,13 @@ from import_export.formats import base_formats
 from events.access import OrganizationScopedAdmin
 from events.local_time import event_local_time_html
 from events.models import Event
-from participants import import_admin, importing, validation
+from participants import validation
 from participants.exports import ParticipantResource
 from participants.forms import ParticipantAdminForm
+from participants.importing.admin import ImportJobAdmin
 from participants.models import ImportJob, Participant
-from participants.ticket_admin import TicketAdminMixin
+from participants.tickets.admin import TicketAdminMixin
 from participants.tokens import normalize_token
-
-FIRST_ERRORS_SHOWN = 50
 
 # Times the participant page shows read in the event's zone, the zone named (events/local_time.py).
 LOCAL_TIME_FIELDS = (
@@ -186,79 +184,6 @@ class ParticipantAdmin(TicketAdminMixin, ExportMixin, OrganizationScopedAdmin):
             return ""
 
 
-@admin.register(ImportJob)
-class ImportJobAdmin(OrganizationScopedAdmin):
-    change_form_template = "admin/participants/importjob/change_form.html"
-    change_list_template = "admin/participants/importjob/change_list.html"
-    list_display = [
-        "original_filename",
-        "event",
-        "status",
-        "progress",
-        "created_count",
-        "updated_count",
-        "unchanged_count",
-        "duplicate_count",
-        "error_count",
-        "uploaded",
-    ]
-    list_filter = ["status", ("event", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["event"]
-
-    @admin.display(description="Uploaded (event time)", ordering="created_at")
-    def uploaded(self, job):
-        return event_local_time_html(job.created_at, job.event)
-
-    actions = ["retry_failed"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request, obj=None):
-        return False  # imports start from the upload page, which previews first
-
-    def get_urls(self):
-        own = [
-            path("upload/", self.admin_site.admin_view(import_admin.upload), name="participants_importjob_upload"),
-            path("upload/confirm/", self.admin_site.admin_view(import_admin.confirm), name="participants_importjob_confirm"),
-            path(
-                "<int:pk>/progress/",
-                self.admin_site.admin_view(lambda r, pk: import_admin.progress(r, pk, self)),
-                name="participants_importjob_progress",
-            ),
-            path(
-                "<int:pk>/errors.csv",
-                self.admin_site.admin_view(lambda r, pk: import_admin.errors_csv(r, pk, self)),
-                name="participants_importjob_errors",
-            ),
-            path(
-                "<int:pk>/retry/",
-                self.admin_site.admin_view(lambda r, pk: import_admin.retry(r, pk, self)),
-                name="participants_importjob_retry",
-            ),
-        ]
-        return own + super().get_urls()
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        job = self.get_object(request, object_id)
-        extra_context = {
-            **(extra_context or {}),
-            "job_state": import_admin.job_state(job) if job else None,
-            "title": f"Import job: {job.original_filename}" if job else None,
-            # Every field is the job's own record: nothing here to save.
-            "show_save": False,
-            "show_save_and_continue": False,
-            "show_save_and_add_another": False,
-            # The first errors on the page; all of them in the CSV (a file can have 100k).
-            "first_errors": job.row_errors.order_by("row", "id")[:FIRST_ERRORS_SHOWN] if job else [],
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    @admin.action(description="Retry selected failed imports")
-    def retry_failed(self, request, queryset):
-        retried = 0
-        for job in queryset.filter(status=ImportJob.Status.FAILED):
-            if self.has_change_permission(request, job):
-                importing.retry_import(job=job)
-                retried += 1
-        self.message_user(request, f"{retried} import(s) queued again.", messages.SUCCESS if retried else messages.WARNING)
+# The import job pages belong to the import (participants/importing/admin.py); they are
+# registered here because Django's admin autodiscovery reads this module.
+admin.site.register(ImportJob, ImportJobAdmin)

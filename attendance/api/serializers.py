@@ -10,7 +10,7 @@ from attendance.models import Scan
 from attendance.services import MAX_BATCH_SIZE, ScanInput, check_batch_size, is_ticket_text
 from attendance.services.rules import REFUSALS
 from participants.models import Participant
-from participants.tickets import SIGNATURE_LENGTH, VERSION
+from participants.tickets.qr import SIGNATURE_LENGTH, VERSION
 from participants.tokens import TOKEN_LENGTH
 
 MAX_JSON_DETAIL_BYTES = 4096

@@ -13,8 +13,8 @@ from attendance.models import Scan
 from events.errors import DomainError
 from gates.models import Device, Gate
 from participants.models import Participant
-from participants.tickets import VERSION as TICKET_VERSION
-from participants.tickets import InvalidTicket, verify_ticket
+from participants.tickets.qr import VERSION as TICKET_VERSION
+from participants.tickets.qr import InvalidTicket, verify_ticket
 from participants.tokens import normalize_token
 
 _GOOD_STANDING = frozenset(Participant.GOOD_STANDING)

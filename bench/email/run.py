@@ -109,8 +109,9 @@ def main() -> int:
     from config.celery import app
     from events.models import Event
     from events.services import create_event, get_or_create_organization
-    from participants import emails, tickets
     from participants.models import Participant
+    from participants.tickets import emails
+    from participants.tickets import qr as ticket_qr
     from participants.tokens import generate_token
 
     smtp = subprocess.Popen(
@@ -151,7 +152,7 @@ def main() -> int:
 
         # --- QR renders ------------------------------------------------------------------
         sample = Participant.objects.select_related("event").get(pk=baseline_ids[0])
-        payload = tickets.participant_payload(sample)
+        payload = ticket_qr.ticket_qr_text(sample)
         import segno
 
         def png(scale, border, **make):
@@ -169,17 +170,17 @@ def main() -> int:
         def png_only():
             qr.save(io.BytesIO(), kind="png", scale=6, border=4)
 
-        tickets.participant_qr_png(sample)  # warm the cache entry
+        ticket_qr.participant_qr_png(sample)  # warm the cache entry
 
         qr_cases = [
             ("QR: segno defaults (mask search) + PNG scale 6, border 4", png(6, 4)),
             ("QR: mask search + PNG scale 3, border 2", png(3, 2)),
             ("QR: mask search + PNG scale 10, border 4", png(10, 4)),
             ("QR: mask search + SVG", svg),
-            ("QR: fixed mask 0 + PNG scale 6, border 4 (shipped)", lambda: tickets.render_png(payload)),
-            ("QR: fixed mask 0 + SVG (shipped)", lambda: tickets.render_svg(payload)),
+            ("QR: fixed mask 0 + PNG scale 6, border 4 (shipped)", lambda: ticket_qr.render_png(payload)),
+            ("QR: fixed mask 0 + SVG (shipped)", lambda: ticket_qr.render_svg(payload)),
             ("QR: PNG scale 6 of an already encoded code", png_only),
-            ("QR: cached PNG from Redis (resends, QR link)", lambda: tickets.participant_qr_png(sample)),
+            ("QR: cached PNG from Redis (resends, QR link)", lambda: ticket_qr.participant_qr_png(sample)),
         ]
         shipped_qr_rate = None
         for label, function in [] if args.skip_qr else qr_cases:
@@ -283,7 +284,7 @@ def main() -> int:
             start_workers(count, rate_limit=rate_limit)
             queued_at = timezone.now()
             t0 = time.perf_counter()
-            assert tickets.queue_welcome_emails(participant_ids=phase_ids) == len(phase_ids)
+            assert emails.queue_welcome_emails(participant_ids=phase_ids) == len(phase_ids)
             pending = Participant.objects.filter(pk__in=phase_ids).exclude(email_status="sent")
             deadline = t0 + args.phase_timeout
             while pending.exists() and time.perf_counter() < deadline:

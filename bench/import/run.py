@@ -159,7 +159,7 @@ def fresh_event(slug: str):
 def child_pipeline(path: str, slug: str, reuse: bool) -> None:
     django_setup()
     from events.models import Event
-    from participants.importing import run_import, start_import
+    from participants.importing.pipeline import run_import, start_import
 
     baseline_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

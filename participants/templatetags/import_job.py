@@ -4,7 +4,7 @@ from django import template
 from django.contrib.admin.helpers import AdminForm
 
 from events.local_time import event_local_time_html
-from participants.import_admin import JOB_FIELDSET_CALLABLES, JOB_FIELDSETS
+from participants.importing.admin import JOB_FIELDSET_CALLABLES, JOB_FIELDSETS
 
 register = template.Library()
 
@@ -13,8 +13,8 @@ register = template.Library()
 def import_job_fieldsets(adminform: AdminForm) -> AdminForm:
     """The admin's own form for the job, laid out as JOB_FIELDSETS (organiser first, internals collapsed).
 
-    Why here and not as `ImportJobAdmin.fieldsets`: the admin class lives in participants/admin.py,
-    which the import flow does not own; the page layout is part of the import pages.
+    Why a tag and not `ImportJobAdmin.fieldsets`: the change form's own fields stay as the admin
+    builds them (all read-only); only the page's layout comes from the import pages' JOB_FIELDSETS.
     """
     return AdminForm(
         adminform.form,

@@ -17,7 +17,7 @@ from attendance.services.rules import IdempotencyConflict, ScanInput
 from attendance.services.storage import SCAN_ROW_FIELDS
 from gates.models import Gate
 from integrations.outbox import OutboxEvent
-from participants.tickets import participant_payload
+from participants.tickets.qr import ticket_qr_text
 from participants.tokens import format_token
 from tests.factories import DeviceFactory, EventFactory, GateFactory, ParticipantFactory
 
@@ -81,7 +81,7 @@ def generated_case(rng: random.Random, event, gates, devices, foreign):
         },
     )
     other = ParticipantFactory(event=event)
-    payload = participant_payload(participant)
+    payload = ticket_qr_text(participant)
     participant_id, token = {
         "id": (participant.public_id, None),
         "token": (None, format_token(participant.token)),
@@ -91,7 +91,7 @@ def generated_case(rng: random.Random, event, gates, devices, foreign):
         "bad-token": (None, "NOT-A-TOKEN"),
         "not-a-ticket": (None, "GH1:not-a-token"),
         "forged-qr": (None, payload[:-40] + ("A" if payload[-40] != "A" else "B") + payload[-39:]),
-        "foreign-qr": (None, participant_payload(foreign)),
+        "foreign-qr": (None, ticket_qr_text(foreign)),
         "unknown-id": (uuid.uuid4(), None),
         "mismatch": (participant.public_id, other.token),
     }[identify]

@@ -9,7 +9,7 @@ import pytest
 
 from attendance.models import Scan
 from integrations.outbox import OutboxEvent
-from participants.tickets import participant_payload, ticket_payload
+from participants.tickets.qr import signed_qr_text, ticket_qr_text
 from participants.tokens import format_token, generate_token
 from tests.attendance.scan_bodies import scan_body
 from tests.factories import ParticipantFactory
@@ -42,14 +42,14 @@ def token_body(participant, gate, token, **extra):
 @pytest.fixture
 def foreign_ticket(db):
     """A valid ticket of another event's participant."""
-    return participant_payload(ParticipantFactory())
+    return ticket_qr_text(ParticipantFactory())
 
 
 # --- record -------------------------------------------------------------------------------
 
 
 def test_record_accepts_the_qr_codes_text(api, participant, gate):
-    payload = participant_payload(participant)
+    payload = ticket_qr_text(participant)
     assert len(payload) == 138
     body = token_body(participant, gate, payload)
     response = api.post(RECORD, body)
@@ -62,8 +62,8 @@ def test_record_accepts_the_qr_codes_text(api, participant, gate):
 @pytest.mark.parametrize("tamper", ["forged_signature", "altered_token", "another_events_ticket"])
 def test_record_refuses_a_bad_ticket_with_invalid_ticket_and_stores_it(api, participant, gate, foreign_ticket, tamper):
     payload = {
-        "forged_signature": forged(participant_payload(participant)),
-        "altered_token": altered_token(participant_payload(participant)),
+        "forged_signature": forged(ticket_qr_text(participant)),
+        "altered_token": altered_token(ticket_qr_text(participant)),
         "another_events_ticket": foreign_ticket,
     }[tamper]
     body = token_body(participant, gate, payload)
@@ -78,7 +78,7 @@ def test_record_refuses_a_bad_ticket_with_invalid_ticket_and_stores_it(api, part
 
 
 def test_record_replay_of_a_refused_ticket_answers_the_same_and_stores_once(api, participant, gate):
-    body = token_body(participant, gate, forged(participant_payload(participant)))
+    body = token_body(participant, gate, forged(ticket_qr_text(participant)))
     first = api.post(RECORD, body)
     again = api.post(RECORD, body)
     assert (again.status_code, again.json()) == (first.status_code, first.json()) == (400, first.json())
@@ -93,7 +93,7 @@ def test_a_text_that_starts_like_a_ticket_but_is_none_is_invalid_ticket(api, par
 
 
 def test_a_genuine_ticket_of_nobody_in_the_event_is_participant_not_found(api, event, participant, gate):
-    body = token_body(participant, gate, ticket_payload(token=generate_token(), event=event))
+    body = token_body(participant, gate, signed_qr_text(token=generate_token(), event=event))
     response = api.post(RECORD, body)
     assert (response.status_code, response.json()["error"]["code"]) == (404, "participant_not_found")
 
@@ -101,7 +101,7 @@ def test_a_genuine_ticket_of_nobody_in_the_event_is_participant_not_found(api, e
 def test_a_ticket_is_checked_after_the_gate(api, participant):
     from tests.factories import GateFactory
 
-    body = token_body(participant, GateFactory.build(code="nowhere"), forged(participant_payload(participant)))
+    body = token_body(participant, GateFactory.build(code="nowhere"), forged(ticket_qr_text(participant)))
     assert api.post(RECORD, body).json()["error"]["code"] == "gate_not_found"
 
 
@@ -128,8 +128,8 @@ def test_a_long_text_that_is_not_a_ticket_is_still_invalid_and_named(api, partic
 
 def test_batch_accepts_the_qr_codes_text_and_stores_bad_tickets_as_refused(api, event, participant, gate, foreign_ticket):
     other = ParticipantFactory(event=event)
-    good = token_body(participant, gate, participant_payload(participant))
-    forgery = token_body(other, gate, forged(participant_payload(other)))
+    good = token_body(participant, gate, ticket_qr_text(participant))
+    forgery = token_body(other, gate, forged(ticket_qr_text(other)))
     foreign = token_body(other, gate, foreign_ticket)
     response = api.post(BATCH, {"scans": [good, forgery, foreign]})
     assert response.status_code == 200, response.content
@@ -157,7 +157,7 @@ def test_batch_still_accepts_bare_and_printed_tokens(api, participant, gate, for
 
 
 def test_verify_accepts_the_qr_codes_text(api, participant):
-    response = api.post(VERIFY, {"token": participant_payload(participant)})
+    response = api.post(VERIFY, {"token": ticket_qr_text(participant)})
     assert response.status_code == 200, response.content
     assert response.json()["valid"] is True
     assert response.json()["participant"]["id"] == str(participant.public_id)
@@ -166,8 +166,8 @@ def test_verify_accepts_the_qr_codes_text(api, participant):
 @pytest.mark.parametrize("tamper", ["forged_signature", "altered_token", "another_events_ticket"])
 def test_verify_refuses_a_bad_ticket_with_invalid_ticket(api, participant, foreign_ticket, tamper):
     payload = {
-        "forged_signature": forged(participant_payload(participant)),
-        "altered_token": altered_token(participant_payload(participant)),
+        "forged_signature": forged(ticket_qr_text(participant)),
+        "altered_token": altered_token(ticket_qr_text(participant)),
         "another_events_ticket": foreign_ticket,
     }[tamper]
     response = api.post(VERIFY, {"token": payload})

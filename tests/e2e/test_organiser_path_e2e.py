@@ -13,7 +13,7 @@ from django.utils import timezone
 from analytics.models import EventCounter
 from events.models import Event, Membership
 from participants.models import Participant
-from participants.tickets import participant_payload
+from participants.tickets.qr import ticket_qr_text
 from tests.factories import DeviceFactory, EventFactory, GateFactory, MembershipFactory, UserFactory
 from tests.participants.files import write_csv
 from tests.waiting import wait_until
@@ -91,7 +91,7 @@ def test_a_new_organiser_goes_from_the_landing_page_to_a_live_check_in(live_serv
     answer = requests.post(
         f"{live_server.url}/api/v1/attendance/record",
         json={
-            "token": participant_payload(minsu),
+            "token": ticket_qr_text(minsu),
             "gateId": "main-entrance",
             "timestamp": timezone.now().isoformat(),
             "method": "qr",

@@ -5,9 +5,9 @@ import os
 import pytest
 
 from integrations.outbox import OutboxEvent
-from participants.importing import start_import
+from participants.importing.files import ImportFileRejected
+from participants.importing.pipeline import start_import
 from participants.models import ImportJob, ImportRowError, Participant
-from participants.spreadsheet import ImportFileRejected
 from tests.factories import EventFactory, ParticipantFactory
 from tests.participants.files import write_csv, write_xlsx, write_xlsx_with_entities, write_zip_bomb
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from integrations.outbox import OutboxEvent
-from participants.importing import preview_import, run_import, start_import
+from participants.importing.pipeline import preview_import, run_import, start_import
 from participants.models import ImportJob, Participant
 from tests.factories import EventFactory, ParticipantFactory, UserFactory
 from tests.participants.files import write_csv, write_xlsx
@@ -220,7 +220,7 @@ def test_preview_tells_what_each_row_will_do_and_writes_nothing(event, tmp_path)
 def test_sweeper_requeues_only_stale_jobs(event, tmp_path, settings, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
-    from participants.importing import sweep_stale_imports
+    from participants.importing.pipeline import sweep_stale_imports
 
     path = write_csv(tmp_path / "a.csv", [["name", "email"], ["Kim A", "a@example.com"]])
     stale = start_import(event=event, path=path, filename="a.csv", enqueue=False)
@@ -262,7 +262,7 @@ def test_send_tickets_emails_new_participants_after_commit_and_tells_the_organis
 
 
 def test_a_job_that_keeps_failing_is_marked_failed_and_can_be_retried(event, tmp_path, django_capture_on_commit_callbacks):
-    from participants.importing import MAX_ATTEMPTS, retry_import
+    from participants.importing.pipeline import MAX_ATTEMPTS, retry_import
 
     job = start_import(
         event=event,

@@ -8,9 +8,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from integrations.outbox import OutboxEvent
-from participants.importing import run_import, start_import
+from participants.importing.pipeline import run_import, start_import
+from participants.importing.tasks import process_import_job, sweep_stale_import_jobs
 from participants.models import ImportJob, Participant
-from participants.tasks import process_import_job, sweep_stale_import_jobs
 from tests.factories import EventFactory
 from tests.participants.files import write_csv
 from tests.waiting import wait_until

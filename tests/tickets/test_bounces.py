@@ -3,7 +3,7 @@
 import pytest
 
 from participants.models import Participant
-from participants.tickets import queue_welcome_emails
+from participants.tickets.emails import queue_welcome_emails
 from tests.factories import ParticipantFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from participants import emails
 from participants.models import Participant
-from participants.tasks import send_due_welcome_emails
-from participants.tickets import queue_welcome_emails
+from participants.tickets import bounces, emails
+from participants.tickets.emails import queue_welcome_emails
+from participants.tickets.tasks import send_due_welcome_emails
 from tests.factories import ParticipantFactory
 from tests.with_services import free_port
 
@@ -150,7 +150,7 @@ def test_a_bounce_recorded_while_a_retry_waits_stops_the_retry(smtp_server, djan
     smtp_server.handler.rcpt_replies.append("451 4.7.1 try later")
     _queue([participant], django_capture_on_commit_callbacks)
     participant.refresh_from_db()
-    emails.record_bounce(message_id=participant.email_message_id, reason="mailbox unavailable")
+    bounces.record_bounce(message_id=participant.email_message_id, reason="mailbox unavailable")
     _make_due(participant)
 
     assert send_due_welcome_emails.delay().get() == 0

@@ -3,8 +3,8 @@
 import pytest
 
 from events.models import Event
-from participants.emails import notify_import_finished
 from participants.models import ImportJob
+from participants.tickets.emails import notify_import_finished
 from tests.factories import EventFactory, ImportJobFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from events.signing import generate_keypair
-from participants.tickets import InvalidTicket, make_qr, participant_payload, ticket_payload, verify_ticket
+from participants.tickets.qr import InvalidTicket, make_qr, signed_qr_text, ticket_qr_text, verify_ticket
 from tests.factories import EventFactory, ParticipantFactory
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "tickets.md"
@@ -32,20 +32,20 @@ def test_documented_test_vector_is_what_the_code_produces_and_verifies():
     token = _documented("token")
     payload = _documented("payload")
 
-    assert ticket_payload(token=token, event=event) == payload
+    assert signed_qr_text(token=token, event=event) == payload
     assert verify_ticket(payload, event.signing_public_key) == token
 
 
 def test_a_signed_ticket_verifies_with_the_public_key_alone():
     event = _event_with_new_keys()
-    payload = ticket_payload(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=event)
+    payload = signed_qr_text(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=event)
 
     assert verify_ticket(payload, event.signing_public_key) == "ABCDE12345FGHJK67890MNPQRSTVWX"
 
 
 def test_a_ticket_with_a_changed_token_fails():
     event = _event_with_new_keys()
-    payload = ticket_payload(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=event)
+    payload = signed_qr_text(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=event)
     tampered = payload.replace("ABCDE", "ABCDF", 1)
 
     with pytest.raises(InvalidTicket) as error:
@@ -56,7 +56,7 @@ def test_a_ticket_with_a_changed_token_fails():
 
 def test_a_ticket_with_a_changed_signature_fails():
     event = _event_with_new_keys()
-    payload = ticket_payload(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=event)
+    payload = signed_qr_text(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=event)
     middle = len(payload) - 50
     tampered = payload[:middle] + ("A" if payload[middle] != "A" else "B") + payload[middle + 1 :]
 
@@ -67,7 +67,7 @@ def test_a_ticket_with_a_changed_signature_fails():
 
 def test_a_signature_with_its_unused_last_bits_set_is_refused():
     event = _event_with_new_keys()
-    payload = ticket_payload(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=event)
+    payload = signed_qr_text(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=event)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
     # The 103rd symbol holds 2 signature bits and 3 unused ones: +1 changes only unused bits.
     same_bits = payload[:-1] + alphabet[alphabet.index(payload[-1]) + 1]
@@ -79,7 +79,7 @@ def test_a_signature_with_its_unused_last_bits_set_is_refused():
 
 def test_a_ticket_of_another_event_fails():
     ours, theirs = _event_with_new_keys(), _event_with_new_keys()
-    foreign = ticket_payload(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=theirs)
+    foreign = signed_qr_text(token="ABCDE12345FGHJK67890MNPQRSTVWX", event=theirs)
 
     with pytest.raises(InvalidTicket):
         verify_ticket(foreign, ours.signing_public_key)
@@ -107,7 +107,7 @@ def test_malformed_payloads_are_refused_as_format_errors(payload):
 @pytest.mark.django_db
 def test_a_participants_qr_payload_fits_a_version_6_alphanumeric_code():
     participant = ParticipantFactory(event=EventFactory())
-    payload = participant_payload(participant)
+    payload = ticket_qr_text(participant)
     qr = make_qr(payload)
 
     assert len(payload) == 138

@@ -9,7 +9,7 @@ from django.utils import timezone
 from PIL import Image
 
 from participants.models import Participant
-from participants.tickets import qr_link_path, verify_ticket
+from participants.tickets.qr import qr_link_path, verify_ticket
 from tests.factories import EventFactory, ParticipantFactory
 
 pytestmark = pytest.mark.django_db

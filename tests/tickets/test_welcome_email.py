@@ -10,7 +10,8 @@ from PIL import Image
 
 from events.models import Event
 from participants.models import Participant
-from participants.tickets import queue_welcome_emails, verify_ticket
+from participants.tickets.emails import queue_welcome_emails
+from participants.tickets.qr import verify_ticket
 from participants.tokens import format_token
 from tests.factories import EventFactory, ParticipantFactory
 

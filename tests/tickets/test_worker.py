@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import connection
 
 from participants.models import Participant
-from participants.tasks import send_welcome_email
-from participants.tickets import queue_welcome_emails
+from participants.tickets.emails import queue_welcome_emails
+from participants.tickets.tasks import send_welcome_email
 from tests.factories import ParticipantFactory
 from tests.waiting import wait_until
 

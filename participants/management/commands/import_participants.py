@@ -11,9 +11,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from events.models import Event
-from participants.importing import run_import, start_import
+from participants.importing.files import ImportFileRejected
+from participants.importing.pipeline import run_import, start_import
 from participants.models import ImportJob
-from participants.spreadsheet import ImportFileRejected
 
 BAR_WIDTH = 30
 

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from events.models import Event
-from participants.tickets import queue_welcome_emails, unsent_participant_ids
+from participants.tickets.emails import queue_welcome_emails, unsent_participant_ids
 
 
 class Command(BaseCommand):

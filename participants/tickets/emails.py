@@ -1,4 +1,4 @@
-"""Email delivery: the welcome email with the ticket, its delivery rules, bounces, import notices.
+"""Email delivery: the welcome email with the ticket, queueing it, its delivery rules, import notices.
 
 Delivery state lives on the participant row (email_status, attempts, next attempt time), not
 in Celery: a send is *claimed* with a conditional UPDATE, so two deliveries of the same task
@@ -17,23 +17,31 @@ from datetime import timedelta
 from email.mime.image import MIMEImage
 from email.utils import make_msgid, parseaddr
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.message import SafeMIMEMultipart
+from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from events.models import Event
 from participants.models import ImportJob, Participant
-from participants.tickets import participant_qr_png, qr_link_url
+from participants.tickets.qr import participant_qr_png, qr_link_url
 from participants.tokens import format_token
 
 logger = logging.getLogger(__name__)
 
 EmailStatus = Participant.EmailStatus
 QR_CONTENT_ID = "ticket-qr"
+
+# The Celery tasks (participants/tickets/tasks.py) that run these services, by their pinned
+# names: services enqueue by name after commit, tasks import services, never the other way.
+SEND_WELCOME_EMAIL_TASK = "participants.send_welcome_email"
+SEND_IMPORT_NOTIFICATION_TASK = "participants.send_import_notification"
 
 
 class RelatedEmail(EmailMultiAlternatives):
@@ -185,7 +193,7 @@ def classify_smtp_error(exc: BaseException) -> tuple[bool, str]:
     return False, f"{type(exc).__name__}: {exc}"
 
 
-def _claim(*, participant_id: int, attempt: int, message_id: str) -> bool:
+def _claim_send(*, participant_id: int, attempt: int, message_id: str) -> bool:
     now = timezone.now()
     claimed = Participant.objects.filter(
         pk=participant_id,
@@ -213,7 +221,7 @@ def send_welcome_email(*, participant_id: int, attempt: int, throttle: Callable[
     after the claim, so duplicate deliveries that send nothing do not use up the rate.
     """
     message_id = make_msgid(domain=_message_id_domain())
-    if not _claim(participant_id=participant_id, attempt=attempt, message_id=message_id):
+    if not _claim_send(participant_id=participant_id, attempt=attempt, message_id=message_id):
         return SendResult("skipped")
     participant = Participant.objects.select_related("event").get(pk=participant_id)
     if throttle is not None:
@@ -282,26 +290,63 @@ def due_sends(*, now=None, limit: int = 1000) -> list[tuple[int, int]]:
     )
 
 
-# --- Bounces -----------------------------------------------------------------------------
+# --- Queueing welcome emails ------------------------------------------------------------
 
 
-def record_bounce(*, message_id: str = "", event_slug: str = "", email: str = "", reason: str = "") -> int:
-    """Mark the addressed participant(s) bounced; return how many rows matched.
+def queue_welcome_emails(*, participant_ids) -> int:
+    """Queue the welcome email (the ticket) for these participants; return how many were queued.
 
-    Matches by Message-ID (what a DSN quotes) or by event slug + email. A bounced participant
-    gets no further sends until an organiser corrects the address.
+    Skipped: participants not in good standing, bounced addresses, sends already queued or in
+    flight (pending), and tickets sent less than TICKET_RESEND_GUARD_SECONDS ago — so a
+    double click or a repeated command sends one email. Safe to call inside a transaction:
+    the tasks are enqueued after commit.
     """
-    if message_id:
-        match = Q(email_message_id=message_id.strip())
-    elif event_slug and email:
-        match = Q(event__slug=event_slug, email__iexact=email.strip())
-    else:
-        return 0
-    return Participant.objects.filter(match).update(
-        email_status=EmailStatus.BOUNCED,
-        email_last_error=("bounced: " + reason)[:2000],
-        email_next_attempt_at=None,
+    now = timezone.now()
+    recently = now - timedelta(seconds=settings.TICKET_RESEND_GUARD_SECONDS)
+    sendable = Q(email_status__in=[Participant.EmailStatus.UNSENT, Participant.EmailStatus.FAILED]) | Q(
+        email_status=Participant.EmailStatus.SENT, email_sent_at__lt=recently
     )
+    with transaction.atomic():
+        # Row locks make two concurrent calls serialise; the second re-reads the rows as pending.
+        ids = list(
+            Participant.objects.select_for_update()
+            .filter(sendable, pk__in=list(participant_ids), status__in=Participant.GOOD_STANDING)
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return 0
+        Participant.objects.filter(pk__in=ids).update(
+            email_status=Participant.EmailStatus.PENDING,
+            email_attempts=0,
+            email_last_error="",
+            # If no worker has claimed the send by then, the sweeper enqueues it again.
+            email_next_attempt_at=now + timedelta(seconds=settings.TICKET_EMAIL_QUEUE_LEASE_SECONDS),
+        )  # updated_at is left alone on purpose: it is the gate-sync cursor, and email state is no gate's business
+        transaction.on_commit(lambda: enqueue_welcome_emails(ids, attempt=0))
+    return len(ids)
+
+
+def allow_resend(*, participant_ids) -> int:
+    """Put bounced or failed participants back to unsent (e.g. after their address was fixed)."""
+    return Participant.objects.filter(
+        pk__in=list(participant_ids), email_status__in=[Participant.EmailStatus.BOUNCED, Participant.EmailStatus.FAILED]
+    ).update(email_status=Participant.EmailStatus.UNSENT, email_attempts=0, email_last_error="", email_next_attempt_at=None)
+
+
+def unsent_participant_ids(*, event: Event, include_failed: bool = True):
+    statuses = [Participant.EmailStatus.UNSENT] + ([Participant.EmailStatus.FAILED] if include_failed else [])
+    return Participant.objects.filter(event=event, email_status__in=statuses, status__in=Participant.GOOD_STANDING).values_list(
+        "pk", flat=True
+    )
+
+
+def enqueue_welcome_emails(participant_ids, *, attempt: int) -> None:
+    """Hand each send to a worker; call it after the commit that made the sends pending.
+
+    By task name, so this module never imports the tasks that call it.
+    """
+    for participant_id in participant_ids:
+        current_app.signature(SEND_WELCOME_EMAIL_TASK, args=(participant_id, attempt)).apply_async()
 
 
 # --- Import notifications ----------------------------------------------------------------
@@ -333,8 +378,4 @@ def notify_import_finished(*, job_id: int) -> None:
     Call it when the job has reached its final state; the email goes out after the caller's
     transaction commits, from a task that retries while the SMTP server is unreachable.
     """
-    from django.db import transaction
-
-    from participants.tasks import send_import_notification  # tasks import this module
-
-    transaction.on_commit(lambda: send_import_notification.delay(job_id))
+    transaction.on_commit(lambda: current_app.signature(SEND_IMPORT_NOTIFICATION_TASK, args=(job_id,)).apply_async())

@@ -1,6 +1,6 @@
-"""Tickets: the signed QR payload, its QR images, the public QR link, and queueing welcome emails.
+"""The ticket's QR: its signed text, the text's verification, its images and the public QR link.
 
-Payload (documented for tablet developers in docs/tickets.md, with a test vector):
+The QR text (the "payload" of docs/tickets.md, documented there for tablet developers with a test vector):
 
     GH1:<TOKEN>:<SIGNATURE>
 
@@ -23,8 +23,6 @@ import segno
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,7 +34,7 @@ from participants.tokens import ALPHABET, TOKEN_LENGTH
 
 VERSION = "GH1"
 SIGNATURE_LENGTH = 103  # 64 bytes in unpadded base32
-_PAYLOAD = re.compile(rf"^{VERSION}:([{ALPHABET}]{{{TOKEN_LENGTH}}}):([A-Z2-7]{{{SIGNATURE_LENGTH}}})$")
+_QR_TEXT = re.compile(rf"^{VERSION}:([{ALPHABET}]{{{TOKEN_LENGTH}}}):([A-Z2-7]{{{SIGNATURE_LENGTH}}})$")
 QR_ERROR_LEVEL = "m"  # 15 % of the code may be smudged or covered and it still reads
 QR_LINK_SALT = "participants.ticket-qr-link"
 
@@ -49,24 +47,25 @@ def _signed_message(*, token: str, public_key: bytes) -> bytes:
     return VERSION.encode() + bytes(public_key) + token.encode("ascii")
 
 
-def ticket_payload(*, token: str, event: Event) -> str:
+def signed_qr_text(*, token: str, event: Event) -> str:
     """The text a ticket's QR code carries: token signed with the event's private key."""
     signature = sign(event.signing_private_key, _signed_message(token=token, public_key=event.signing_public_key))
     encoded = base64.b32encode(signature).decode("ascii").rstrip("=")
     return f"{VERSION}:{token}:{encoded}"
 
 
-def participant_payload(participant: Participant) -> str:
-    return ticket_payload(token=participant.token, event=participant.event)
+def ticket_qr_text(participant: Participant) -> str:
+    """The text the participant's ticket QR carries (see signed_qr_text)."""
+    return signed_qr_text(token=participant.token, event=participant.event)
 
 
-def verify_ticket(payload: str, public_key: bytes) -> str:
+def verify_ticket(qr_text: str, public_key: bytes) -> str:
     """Return the token of a well-formed ticket signed for the event with `public_key`.
 
     Raises InvalidTicket for anything else: wrong version or shape, tampered token or
     signature, a ticket of another event. Needs nothing but the public key (offline gates).
     """
-    match = _PAYLOAD.match(payload.strip()) if isinstance(payload, str) else None
+    match = _QR_TEXT.match(qr_text.strip()) if isinstance(qr_text, str) else None
     if not match:
         raise InvalidTicket("Not a Gatehouse ticket.", details={"reason": "format"})
     token, encoded = match.groups()
@@ -95,44 +94,44 @@ class QrStyle:
 DEFAULT_STYLE = QrStyle()
 
 
-def make_qr(payload: str) -> segno.QRCode:
+def make_qr(qr_text: str) -> segno.QRCode:
     # micro=False: Micro QR cannot hold a signature and many tablet scanners cannot read it.
     # The mask: segno scores all 8 patterns by default, which is most of the render time
     # (bench/email: 4-5x slower). Our data — packed token and signature bits plus error correction — is
     # random-looking, so the patterns score alike and one fixed, standard-conformant pattern
     # reads as well; TICKET_QR_MASK="auto" restores the search.
     mask = None if settings.TICKET_QR_MASK == "auto" else int(settings.TICKET_QR_MASK)
-    return segno.make(payload, error=QR_ERROR_LEVEL, micro=False, mask=mask)
+    return segno.make(qr_text, error=QR_ERROR_LEVEL, micro=False, mask=mask)
 
 
-def render_png(payload: str, *, style: QrStyle = DEFAULT_STYLE) -> bytes:
+def render_png(qr_text: str, *, style: QrStyle = DEFAULT_STYLE) -> bytes:
     buffer = io.BytesIO()
-    make_qr(payload).save(buffer, kind="png", scale=style.scale, border=style.border)
+    make_qr(qr_text).save(buffer, kind="png", scale=style.scale, border=style.border)
     return buffer.getvalue()
 
 
-def render_svg(payload: str, *, style: QrStyle = DEFAULT_STYLE) -> bytes:
+def render_svg(qr_text: str, *, style: QrStyle = DEFAULT_STYLE) -> bytes:
     buffer = io.BytesIO()
-    make_qr(payload).save(buffer, kind="svg", scale=style.scale, border=style.border, xmldecl=False, svgns=True)
+    make_qr(qr_text).save(buffer, kind="svg", scale=style.scale, border=style.border, xmldecl=False, svgns=True)
     return buffer.getvalue()
 
 
 def participant_qr_png(participant: Participant) -> bytes:
     """The participant's ticket QR as PNG, cached: encoding the QR is most of the cost of a send."""
-    # The payload is deterministic (Ed25519), so token + public key identify the image.
+    # The QR text is deterministic (Ed25519), so token + public key identify the image.
     key = (
         f"ticket-qr:png:{participant.token}:{bytes(participant.event.signing_public_key).hex()[:16]}"
         f":{settings.TICKET_QR_MASK}:{DEFAULT_STYLE.scale}:{DEFAULT_STYLE.border}"
     )
     png = cache.get(key)
     if png is None:
-        png = render_png(participant_payload(participant))
+        png = render_png(ticket_qr_text(participant))
         cache.set(key, png, timeout=settings.TICKET_QR_CACHE_SECONDS)
     return png
 
 
 def participant_qr_svg(participant: Participant) -> bytes:
-    return render_svg(participant_payload(participant))
+    return render_svg(ticket_qr_text(participant))
 
 
 # --- The public QR link ------------------------------------------------------------------
@@ -169,55 +168,3 @@ def participant_for_qr_link(signed: str) -> Participant | None:
     if timezone.now() > event.ends_at + timedelta(seconds=event.checkin_grace_seconds):
         return None
     return participant
-
-
-# --- Queueing welcome emails ------------------------------------------------------------
-
-
-def queue_welcome_emails(*, participant_ids) -> int:
-    """Queue the welcome email (the ticket) for these participants; return how many were queued.
-
-    Skipped: participants not in good standing, bounced addresses, sends already queued or in
-    flight (pending), and tickets sent less than TICKET_RESEND_GUARD_SECONDS ago — so a
-    double click or a repeated command sends one email. Safe to call inside a transaction:
-    the tasks are enqueued after commit.
-    """
-    from participants import tasks  # tasks import this module's callers; import late to keep one direction
-
-    now = timezone.now()
-    recently = now - timedelta(seconds=settings.TICKET_RESEND_GUARD_SECONDS)
-    sendable = Q(email_status__in=[Participant.EmailStatus.UNSENT, Participant.EmailStatus.FAILED]) | Q(
-        email_status=Participant.EmailStatus.SENT, email_sent_at__lt=recently
-    )
-    with transaction.atomic():
-        # Row locks make two concurrent calls serialise; the second re-reads the rows as pending.
-        ids = list(
-            Participant.objects.select_for_update()
-            .filter(sendable, pk__in=list(participant_ids), status__in=Participant.GOOD_STANDING)
-            .values_list("pk", flat=True)
-        )
-        if not ids:
-            return 0
-        Participant.objects.filter(pk__in=ids).update(
-            email_status=Participant.EmailStatus.PENDING,
-            email_attempts=0,
-            email_last_error="",
-            # If no worker has claimed the send by then, the sweeper enqueues it again.
-            email_next_attempt_at=now + timedelta(seconds=settings.TICKET_EMAIL_QUEUE_LEASE_SECONDS),
-        )  # updated_at is left alone on purpose: it is the gate-sync cursor, and email state is no gate's business
-        transaction.on_commit(lambda: tasks.enqueue_welcome_emails(ids, attempt=0))
-    return len(ids)
-
-
-def allow_resend(*, participant_ids) -> int:
-    """Put bounced or failed participants back to unsent (e.g. after their address was fixed)."""
-    return Participant.objects.filter(
-        pk__in=list(participant_ids), email_status__in=[Participant.EmailStatus.BOUNCED, Participant.EmailStatus.FAILED]
-    ).update(email_status=Participant.EmailStatus.UNSENT, email_attempts=0, email_last_error="", email_next_attempt_at=None)
-
-
-def unsent_participant_ids(*, event: Event, include_failed: bool = True):
-    statuses = [Participant.EmailStatus.UNSENT] + ([Participant.EmailStatus.FAILED] if include_failed else [])
-    return Participant.objects.filter(event=event, email_status__in=statuses, status__in=Participant.GOOD_STANDING).values_list(
-        "pk", flat=True
-    )

@@ -27,24 +27,26 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
 from events.errors import DomainError
 from events.models import Event
 from integrations.outbox import Topic, publish
-from participants.emails import notify_import_finished
+from participants.importing.files import ImportFileRejected, ParticipantFile, open_participant_file
 from participants.models import ImportJob, ImportRowError, Participant
-from participants.spreadsheet import ImportFileRejected, ParticipantFile, open_participant_file
+from participants.tickets.emails import enqueue_welcome_emails, notify_import_finished
 from participants.upsert import RowToWrite, existing_by_email, external_id_conflicts, merged_values, write_participants
 from participants.validation import FieldError, ValidationContext, clean_participant
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# The task that runs a job (participants/importing/tasks.py), by its pinned name.
+PROCESS_IMPORT_JOB_TASK = "participants.tasks.process_import_job"
 SKIP_HEARTBEAT_ROWS = 50_000
 
 
@@ -170,39 +172,6 @@ def preview_import(
     return preview
 
 
-# --- staging an upload between preview and confirm --------------------------------------
-
-STAGING_PREFIX = "imports/staging/"
-
-
-def stage_upload(*, uploaded_file) -> str:
-    """Keep an uploaded file in storage (not the database) until the organiser confirms or leaves."""
-    suffix = Path(uploaded_file.name or "").suffix.lower()[:10]
-    return default_storage.save(f"{STAGING_PREFIX}{uuid.uuid4().hex}{suffix}", uploaded_file)
-
-
-@contextlib.contextmanager
-def staged_file(name: str):
-    if not name.startswith(STAGING_PREFIX) or ".." in name:
-        raise ImportFileRejected("The uploaded file has expired; upload it again.", code="upload_expired")
-    if not default_storage.exists(name):
-        raise ImportFileRejected("The uploaded file has expired; upload it again.", code="upload_expired")
-    try:
-        yield Path(default_storage.path(name))
-        return
-    except NotImplementedError:
-        pass
-    with default_storage.open(name, "rb") as source, tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as copy:
-        shutil.copyfileobj(source, copy)
-        copy.flush()
-        yield Path(copy.name)
-
-
-def discard_staged(name: str) -> None:
-    if name.startswith(STAGING_PREFIX):
-        default_storage.delete(name)
-
-
 # --- starting, running, retrying -------------------------------------------------------
 
 
@@ -227,9 +196,8 @@ def start_import(
 
 
 def _enqueue(job_id: int) -> None:
-    from participants.tasks import process_import_job
-
-    process_import_job.apply_async(args=[job_id], queue=settings.IMPORT_TASK_QUEUE)
+    # By task name (participants/importing/tasks.py imports this module, not the other way).
+    current_app.signature(PROCESS_IMPORT_JOB_TASK, args=[job_id]).apply_async(queue=settings.IMPORT_TASK_QUEUE)
 
 
 class ImportNotRetryable(DomainError):
@@ -255,7 +223,7 @@ def _local_copy(job: ImportJob):
         yield Path(copy.name)
 
 
-def _claim(job_id: int) -> ImportJob | None:
+def _claim_job(job_id: int) -> ImportJob | None:
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().select_related("event", "event__organization").filter(pk=job_id).first()
         if job is None or job.status in (ImportJob.Status.COMPLETED, ImportJob.Status.FAILED):
@@ -285,7 +253,7 @@ def _mark_failed(job: ImportJob, reason: str) -> None:
 
 def run_import(*, job_id: int, on_progress: Callable[[ImportJob], None] | None = None) -> ImportJob | None:
     """Process a job from its resume point to the end; safe to call twice or concurrently."""
-    job = _claim(job_id)
+    job = _claim_job(job_id)
     if job is None:
         return None
     try:
@@ -456,15 +424,9 @@ def _complete(job: ImportJob) -> ImportJob:
             # two paths send one email.
             pending.update(email_next_attempt_at=now)
             participant_ids = list(pending.values_list("id", flat=True))
-            transaction.on_commit(lambda: _enqueue_welcome_emails(participant_ids))
+            transaction.on_commit(lambda: enqueue_welcome_emails(participant_ids, attempt=0))
         notify_import_finished(job_id=job.pk)
     return job
-
-
-def _enqueue_welcome_emails(participant_ids: list[int]) -> None:
-    from participants.tasks import enqueue_welcome_emails  # tasks import this module
-
-    enqueue_welcome_emails(participant_ids, attempt=0)
 
 
 def retry_import(*, job: ImportJob) -> ImportJob:

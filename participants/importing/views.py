@@ -1,6 +1,6 @@
 """The organiser's import pages in the admin: upload -> preview -> confirm -> job page.
 
-Thin views over participants.importing: they stage the upload, show the preview (which writes
+Thin views over the import pipeline, wired into the admin by importing/admin.py: they stage the upload, show the preview (which writes
 nothing), start the job, and serve its live progress (JSON) and its error report (CSV).
 """
 
@@ -18,40 +18,13 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from events.access import can_edit_organization, editable_organization_ids
-from events.local_time import event_local_time, event_local_time_html
+from events.local_time import event_local_time
 from events.models import Event
-from participants import importing
 from participants.exports import neutralize_formula
-from participants.forms import ImportConfirmForm, ImportUploadForm
+from participants.importing import pipeline, staging
+from participants.importing.files import ImportFileRejected
+from participants.importing.forms import ImportConfirmForm, ImportUploadForm
 from participants.models import ImportJob
-from participants.spreadsheet import ImportFileRejected
-
-
-@admin.display(description="Uploaded")
-def uploaded_at(job: ImportJob):
-    return event_local_time_html(job.created_at, job.event)
-
-
-@admin.display(description="Last heartbeat")
-def last_heartbeat(job: ImportJob):
-    return event_local_time_html(job.heartbeat_at, job.event)
-
-
-# The job page's record below its live summary: what the organiser asked for first; then, folded
-# away, what only matters to whoever debugs a stuck or failed job (resume point, heartbeat,
-# attempts, where the file is stored). Counters, progress and times are in the summary above.
-JOB_FIELDSETS = [
-    (None, {"fields": ["event", "original_filename", "created_by", "send_tickets", uploaded_at]}),
-    (
-        "Details for support",
-        {
-            "classes": ["collapse"],
-            "fields": ["file", "total_rows", "rows_done", "progress", "attempts", last_heartbeat],
-            "description": "How the job ran: where its file is stored, its resume point and its worker's heartbeat.",
-        },
-    ),
-]
-JOB_FIELDSET_CALLABLES = [uploaded_at, last_heartbeat]  # shown read-only, like every field of the job
 
 STAGED_SALT = "participants.import.staged"
 STAGED_MAX_AGE_SECONDS = 6 * 3600
@@ -102,12 +75,12 @@ def _upload(request):
         form.add_error("file", f"The file is larger than the limit of {limit / 1024 / 1024:.0f} MB. (file_too_large)")
     if request.method == "POST" and form.is_valid():
         event, upload_file = form.cleaned_data["event"], form.cleaned_data["file"]
-        staged = importing.stage_upload(uploaded_file=upload_file)
+        staged = staging.stage_upload(uploaded_file=upload_file)
         try:
-            with importing.staged_file(staged) as path:
-                preview = importing.preview_import(event=event, path=path, filename=upload_file.name)
+            with staging.staged_file(staged) as path:
+                preview = pipeline.preview_import(event=event, path=path, filename=upload_file.name)
         except ImportFileRejected as exc:
-            importing.discard_staged(staged)
+            staging.discard_staged(staged)
             form.add_error("file", f"{exc.message} ({exc.code})")
         else:
             key = _sign_staged(request, staged, event, upload_file.name, form.cleaned_data["send_tickets"])
@@ -141,8 +114,8 @@ def confirm(request):
     if staged["user"] != request.user.pk or not can_edit_organization(request.user, event.organization_id):
         raise PermissionDenied
     try:
-        with importing.staged_file(staged["staged"]) as path:
-            job = importing.start_import(
+        with staging.staged_file(staged["staged"]) as path:
+            job = pipeline.start_import(
                 event=event,
                 path=path,
                 filename=staged["filename"],
@@ -152,7 +125,7 @@ def confirm(request):
     except ImportFileRejected as exc:
         messages.error(request, exc.message)
         return redirect("admin:participants_importjob_upload")
-    importing.discard_staged(staged["staged"])
+    staging.discard_staged(staged["staged"])
     # Without a worker (embedded mode) the job ran on commit, inside this request: saying
     # "started" about a job that has already finished made organisers wait for nothing.
     job.refresh_from_db()
@@ -218,7 +191,7 @@ class _Echo:
 def errors_csv(request, pk: int, model_admin):
     job = _visible_job(request, pk, model_admin)
     writer = csv.writer(_Echo())
-    rows = ([neutralize_formula(cell) for cell in row] for row in importing.error_report_rows(job))
+    rows = ([neutralize_formula(cell) for cell in row] for row in pipeline.error_report_rows(job))
     # A BOM so that Excel (which organisers open this with) reads Korean values as UTF-8.
     stream = (("\ufeff" if i == 0 else "") + writer.writerow(row) for i, row in enumerate(rows))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
@@ -232,8 +205,8 @@ def retry(request, pk: int, model_admin):
     if not model_admin.has_change_permission(request, job):
         raise PermissionDenied
     try:
-        importing.retry_import(job=job)
+        pipeline.retry_import(job=job)
         messages.success(request, "The import was queued again; it resumes where it stopped.")
-    except importing.ImportNotRetryable as exc:
+    except pipeline.ImportNotRetryable as exc:
         messages.error(request, exc.message)
     return redirect("admin:participants_importjob_change", job.pk)

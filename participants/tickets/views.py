@@ -3,13 +3,13 @@
 from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
-from participants.tickets import participant_for_qr_link, participant_qr_png, participant_qr_svg
+from participants.tickets.qr import participant_for_qr_link, participant_qr_png, participant_qr_svg
 
 CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
 @require_GET
-def ticket_qr(request, signed: str, kind: str):
+def qr_image(request, signed: str, kind: str):
     participant = participant_for_qr_link(signed)
     if participant is None:
         raise Http404("No such ticket.")

@@ -1,4 +1,8 @@
-"""Celery entry points of participants (imports, tickets, notifications): small, idempotent, ids in, services do the work."""
+"""Celery entry points of the tickets sub-domain (welcome emails, import notices): small, idempotent, ids in, services do the work.
+
+The names are pinned (`name=`) to what they were when these tasks lived in participants/tasks.py:
+beat entries and messages already queued address them by name.
+"""
 
 import smtplib
 import threading
@@ -9,7 +13,7 @@ from celery.utils.time import rate
 from django.conf import settings
 from kombu.utils.limits import TokenBucket
 
-from participants import emails, importing
+from participants.tickets import emails
 
 
 class SendRateLimiter:
@@ -71,11 +75,6 @@ def send_due_welcome_emails() -> int:
     return len(due)
 
 
-def enqueue_welcome_emails(participant_ids, *, attempt: int) -> None:
-    for participant_id in participant_ids:
-        send_welcome_email.delay(participant_id, attempt)
-
-
 @shared_task(
     name="participants.send_import_notification",
     acks_late=True,
@@ -87,15 +86,3 @@ def enqueue_welcome_emails(participant_ids, *, attempt: int) -> None:
 )
 def send_import_notification(job_id: int) -> bool:
     return emails.send_import_notification(job_id=job_id)
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def process_import_job(job_id: int) -> None:
-    # Safe to run twice: run_import resumes from the job's committed resume point and
-    # stops if another worker advanced it.
-    importing.run_import(job_id=job_id)
-
-
-@shared_task(ignore_result=True)
-def sweep_stale_import_jobs() -> None:
-    importing.sweep_stale_imports()

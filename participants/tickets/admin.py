@@ -8,7 +8,8 @@ from django.contrib.admin import helpers
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from participants.tickets import allow_resend, participant_qr_svg, qr_link_path, queue_welcome_emails
+from participants.tickets.emails import allow_resend, queue_welcome_emails
+from participants.tickets.qr import participant_qr_svg, qr_link_path
 
 TICKET_READONLY_FIELDS = [
     "ticket_qr",

@@ -1,8 +1,9 @@
-"""Bounce notifications from the mail provider: POST /api/v1/email/bounces (shared-secret auth)."""
+"""Bounces: recording one (`record_bounce`), and the mail provider's webhook POST /api/v1/email/bounces (shared-secret auth)."""
 
 import hmac
 
 from django.conf import settings
+from django.db.models import Q
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -12,7 +13,26 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events.api_errors import MALFORMED_JSON, error_example, error_response
-from participants.emails import record_bounce
+from participants.models import Participant
+
+
+def record_bounce(*, message_id: str = "", event_slug: str = "", email: str = "", reason: str = "") -> int:
+    """Mark the addressed participant(s) bounced; return how many rows matched.
+
+    Matches by Message-ID (what a DSN quotes) or by event slug + email. A bounced participant
+    gets no further sends until an organiser corrects the address.
+    """
+    if message_id:
+        match = Q(email_message_id=message_id.strip())
+    elif event_slug and email:
+        match = Q(event__slug=event_slug, email__iexact=email.strip())
+    else:
+        return 0
+    return Participant.objects.filter(match).update(
+        email_status=Participant.EmailStatus.BOUNCED,
+        email_last_error=("bounced: " + reason)[:2000],
+        email_next_attempt_at=None,
+    )
 
 
 class BounceSecretAuthentication(BaseAuthentication):
