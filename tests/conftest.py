@@ -86,9 +86,14 @@ def disposable_redis():
     shutil.rmtree(server.directory, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    """Headless Debian Chromium driven by Playwright (no browser download).
+
+    Per module, not per session: Playwright's sync API keeps an event loop running on the main
+    thread while it is open, and async_to_sync (every dashboard broadcast) refuses to run there,
+    so a session-wide browser silently broke broadcasts in every test that ran after the first
+    browser test."""
     from playwright.sync_api import sync_playwright
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
