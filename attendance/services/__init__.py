@@ -7,7 +7,7 @@ scans of one participant exactly the rules' number is accepted; an accepted scan
 `attendance.recorded` outbox row in the same transaction. Nothing here calls Redis.
 
 Why SQL on Postgres: this is the hottest path of the product (benchmarked in bench/checkin).
-A single check-in is one statement, gatehouse_record_scan() (attendance/sql/record_scan.sql),
+A single check-in is one statement, gatehouse_record_scan() (the latest attendance/sql/record_scan/NNNN.sql),
 so its transaction is one round trip; its rules are decide()'s, and
 tests/attendance/test_rule_parity.py runs both over generated cases. /batch uses decide() with
 array inserts; the embedded (SQLite) mode uses decide() through the ORM.
