@@ -44,10 +44,10 @@ def record_batch(*, device: Device, scans: list[ScanInput]) -> list[ScanOutcome]
     """Record an offline device's scans in device-time order and return each one's verdict, in
     that order (equal times in the order sent).
 
-    The verdicts are record_scan()'s for the same scans one after another: accepted, refused
-    (stored), replayed or an idempotency conflict (tests/attendance/test_rule_parity.py). Every
-    scan needs a scanId (the batch is the offline replay unit). Replaying a batch changes
-    nothing and answers the same. A few round trips per batch regardless of its size.
+    Each verdict is the one record_scan() gives the same scan sent alone in that order:
+    accepted, refused (stored), replayed or an idempotency conflict
+    (tests/attendance/test_rule_parity.py). Every scan needs a scanId (the batch is the
+    offline replay unit). Replaying a batch changes nothing and answers the same. A few round trips per batch regardless of its size.
     Raises BatchTooLarge before any work if there are more than MAX_BATCH_SIZE scans.
     """
     check_batch_size(len(scans))
