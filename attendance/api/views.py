@@ -1,7 +1,6 @@
 """Gate API views: authenticate the device, validate the body, call one service or selector."""
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotAuthenticated, PermissionDenied
@@ -12,7 +11,7 @@ from rest_framework.views import APIView
 from attendance import selectors, services
 from attendance.api import docs
 from attendance.api import serializers as s
-from events.errors import DomainError
+from attendance.api.verdicts import batch_body, verdict_response
 from gates.authentication import HOW_TO_SEND, DeviceApiKeyAuthentication, IsGateDevice
 
 
@@ -41,7 +40,9 @@ class RecordScanView(GateDeviceView):
         Content negotiation, the Request wrapper, parsers and the renderer cost a third of a
         check-in's Python time (bench/checkin). Anything unusual (another method or media
         type, no or a bad key, unreadable JSON, an invalid body) goes through DRF's own
-        dispatch, before any side effect, and gets its usual answer.
+        dispatch, before any side effect, and gets its usual answer. Both paths call the same
+        service and answer its verdict with the same verdict_response(): there is no second
+        translation of verdicts or errors here.
         """
         if request.method != "POST" or request.content_type != "application/json" or request.encoding not in (None, "utf-8"):
             return super().dispatch(request, *args, **kwargs)
@@ -53,28 +54,7 @@ class RecordScanView(GateDeviceView):
             return super().dispatch(request, *args, **kwargs)
         if authenticated is None:
             return super().dispatch(request, *args, **kwargs)
-        try:
-            outcome = self.record(device=authenticated[1], scan=scan)
-        except DomainError as refused:  # stored (or a conflict): answered here, never recorded twice
-            return JsonResponse(refused.as_body(), status=refused.http_status)
-        if outcome.body_json is not None:  # the answer as Postgres stored it: no decode and re-encode
-            return HttpResponse(outcome.body_json, content_type="application/json", status=outcome.status)
-        return JsonResponse(outcome.body, status=outcome.status)
-
-    @staticmethod
-    def record(*, device, scan):
-        return services.record_scan(
-            device=device,
-            participant_id=scan.participant_id,
-            token=scan.token,
-            gate_code=scan.gate_code,
-            scanned_at=scan.scanned_at,
-            method=scan.method,
-            scan_id=scan.scan_id,
-            location=scan.location,
-            device_info=scan.device_info,
-            direction=scan.direction,
-        )
+        return verdict_response(services.record_scan(device=authenticated[1], scan=scan))
 
     @extend_schema(
         operation_id="attendance_record",
@@ -84,8 +64,7 @@ class RecordScanView(GateDeviceView):
         description=docs.RECORD_DESCRIPTION,
     )
     def post(self, request):
-        outcome = self.record(device=request.auth, scan=s.parse_scan(request.data))
-        return Response(outcome.body, status=outcome.status)
+        return verdict_response(services.record_scan(device=request.auth, scan=s.parse_scan(request.data)))
 
 
 class RecordBatchView(GateDeviceView):
@@ -113,9 +92,8 @@ class RecordBatchView(GateDeviceView):
         envelope = s.BatchSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
         scans, invalid = s.parse_batch_items(envelope.validated_data["scans"])
-        outcome = services.record_batch(device=request.auth, scans=scans)
-        outcome.failed[:0] = invalid
-        return Response(outcome.as_body(), status=status.HTTP_200_OK)
+        outcomes = services.record_batch(device=request.auth, scans=scans)
+        return Response(batch_body(outcomes, invalid=invalid), status=status.HTTP_200_OK)
 
 
 class TokenVerifyView(GateDeviceView):

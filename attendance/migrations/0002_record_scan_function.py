@@ -1,15 +1,16 @@
 """gatehouse_record_scan(): the single check-in as one statement on Postgres (attendance/sql/)."""
 
-from pathlib import Path
-
 from django.db import migrations
 
-SQL_FILE = Path(__file__).resolve().parent.parent / "sql" / "record_scan.sql"
+from attendance.migrations._frozen_sql import frozen_sql
+
+# This migration's own version of the function, frozen (attendance/sql/README.md).
+SQL = ("record_scan/0002.sql", "4caf7527e9b2174b5ed126a54b24cf69180f2a4d0706eb7b137b929f994e83d6")
 
 
 def create_function(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(SQL_FILE.read_text())
+        schema_editor.execute(frozen_sql(*SQL))
 
 
 def drop_function(apps, schema_editor):

@@ -1,10 +1,12 @@
 """gatehouse_record_scan(p_call jsonb, p_refusals text): the check-in's 25 parameters become one document."""
 
-from pathlib import Path
-
 from django.db import migrations
 
-SQL_FILE = Path(__file__).resolve().parent.parent / "sql" / "record_scan.sql"
+from attendance.migrations._frozen_sql import frozen_sql
+
+# This migration's own version of the function and the one it replaces, frozen (attendance/sql/README.md).
+SQL = ("record_scan/0004.sql", "8ba0dcd0dc3814e3a6bae87fea1318693a5e9380f476e21fe916a905e3506c25")
+PREVIOUS_SQL = ("record_scan/0002.sql", "4caf7527e9b2174b5ed126a54b24cf69180f2a4d0706eb7b137b929f994e83d6")
 
 # The first version's signature (0002): a function is identified by its argument types.
 OLD_SIGNATURE = (
@@ -16,11 +18,16 @@ OLD_SIGNATURE = (
 def replace_function(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {OLD_SIGNATURE}")
-        schema_editor.execute(SQL_FILE.read_text())
+        schema_editor.execute(frozen_sql(*SQL))
+
+
+def restore_function(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS gatehouse_record_scan(jsonb, text)")
+        schema_editor.execute(frozen_sql(*PREVIOUS_SQL))
 
 
 class Migration(migrations.Migration):
     dependencies = [("attendance", "0003_drop_indexes_covered_by_composites")]
 
-    # Not reversible to the 25-parameter version: its SQL is no longer in the tree.
-    operations = [migrations.RunPython(replace_function, migrations.RunPython.noop, elidable=False)]
+    operations = [migrations.RunPython(replace_function, restore_function, elidable=False)]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from attendance.services.rules import (
     AcceptedScan,
-    BatchOutcome,
     BatchTooLarge,
     GateRow,
-    IdempotencyConflict,
     ParticipantRow,
     ScanInput,
+    ScanOutcome,
     answer,
     decide,
     outbox_payload,
@@ -43,11 +40,14 @@ def check_batch_size(count: int) -> None:
         )
 
 
-def record_batch(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
-    """Record an offline device's scans in device-time order, each with its own verdict.
+def record_batch(*, device: Device, scans: list[ScanInput]) -> list[ScanOutcome]:
+    """Record an offline device's scans in device-time order and return each one's verdict, in
+    that order (equal times in the order sent).
 
-    Every scan needs a scanId (the batch is the offline replay unit). Replaying a batch changes
-    nothing and answers the same. A few round trips per batch regardless of its size.
+    Each verdict is the one record_scan() gives the same scan sent alone in that order:
+    accepted, refused (stored), replayed or an idempotency conflict
+    (tests/attendance/test_rule_parity.py). Every scan needs a scanId (the batch is the
+    offline replay unit). Replaying a batch changes nothing and answers the same. A few round trips per batch regardless of its size.
     Raises BatchTooLarge before any work if there are more than MAX_BATCH_SIZE scans.
     """
     check_batch_size(len(scans))
@@ -60,10 +60,10 @@ def record_batch(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
         return _record_many(device=device, scans=scans)
 
 
-def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
+def _record_many(*, device: Device, scans: list[ScanInput]) -> list[ScanOutcome]:
     event = device.event
     ordered = sorted(scans, key=lambda s: s.scanned_at)  # stable: equal times keep the sent order
-    outcome = BatchOutcome()
+    outcomes = []
     rows, payloads = [], []
     with transaction.atomic():
         stored = stored_verdicts([s.scan_id for s in ordered])
@@ -85,12 +85,7 @@ def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
         received_at = timezone.now()
         for scan in ordered:
             if scan.scan_id in stored:
-                try:
-                    verdict = replay(scan, scan.scan_id, stored[scan.scan_id])
-                except IdempotencyConflict as conflict:
-                    outcome.failed.append({"scanId": str(scan.scan_id), "error": conflict.as_body()["error"]})
-                    continue
-                _classify(outcome, verdict.status, verdict.body, scan.scan_id)
+                outcomes.append(replay(scan, scan.scan_id, stored[scan.scan_id]))
                 continue
             token, ticket_refused = sent_tokens[scan.token] if scan.token is not None else (None, False)
             participant = _batch_participant(scan, token, by_public_id, by_token)
@@ -128,10 +123,10 @@ def _record_many(*, device: Device, scans: list[ScanInput]) -> BatchOutcome:
                 payloads.append(
                     outbox_payload(device=device, scan=scan, scan_id=scan.scan_id, direction=direction, participant=participant)
                 )
-            _classify(outcome, status, body, scan.scan_id)
+            outcomes.append(ScanOutcome(scan_id=scan.scan_id, status=status, parsed_body=body))
         insert_scans(rows)
         publish_many(topic=Topic.ATTENDANCE_RECORDED, event_id=event.pk, organization_id=event.organization_id, payloads=payloads)
-    return outcome
+    return outcomes
 
 
 def _batch_participant(scan: ScanInput, token: str | None, by_public_id: dict, by_token: dict) -> ParticipantRow | None:
@@ -146,12 +141,3 @@ def _batch_participant(scan: ScanInput, token: str | None, by_public_id: dict, b
             return None
         found = by_this_token
     return found
-
-
-def _classify(outcome: BatchOutcome, status: int, body: dict, scan_id: uuid.UUID) -> None:
-    if status == 201:
-        outcome.successful.append(body)
-    elif status == 409:
-        outcome.duplicates.append({"scanId": str(scan_id), "error": body["error"]})
-    else:
-        outcome.failed.append({"scanId": str(scan_id), "error": body["error"]})

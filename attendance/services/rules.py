@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from attendance.models import Scan
@@ -18,23 +18,6 @@ from participants.tickets.qr import InvalidTicket, verify_ticket
 from participants.tokens import normalize_token
 
 _GOOD_STANDING = frozenset(Participant.GOOD_STANDING)
-
-
-class ScanRejected(DomainError):
-    """A scan that was stored but not accepted; `as_body()` is exactly what was answered first."""
-
-    def __init__(self, *, status: int, body: dict) -> None:
-        error = body.get("error", {})
-        super().__init__(error.get("message", ""), code=error.get("code"), details=error.get("details"), http_status=status)
-        self.body = body
-
-    def as_body(self) -> dict:
-        return self.body
-
-
-class IdempotencyConflict(DomainError):
-    code = "idempotency_conflict"
-    http_status = 409
 
 
 class BatchTooLarge(DomainError):
@@ -80,7 +63,11 @@ class ScanInput:
 
 @dataclass(frozen=True)
 class ScanOutcome:
-    """A verdict: its status and body, the body as a dict or as the JSON text Postgres stored."""
+    """One scan's verdict, as data: accepted, refused by a rule (stored like an accepted scan), a
+    replay of a stored verdict, or an idempotency conflict (a scanId reused for another scan;
+    nothing stored). `status` and `body` are what the device is answered; the API's one
+    translation of verdicts is attendance/api/verdicts.py. The body is a dict or the JSON text
+    Postgres stored (sent on unchanged)."""
 
     scan_id: uuid.UUID
     status: int
@@ -96,15 +83,29 @@ class ScanOutcome:
     def is_accepted(self) -> bool:
         return self.status == 201
 
+    @property
+    def code(self) -> str | None:
+        """The refusal's stable code (or `idempotency_conflict`); None if accepted."""
+        return None if self.is_accepted else self.body["error"]["code"]
 
-@dataclass
-class BatchOutcome:
-    successful: list[dict] = field(default_factory=list)
-    duplicates: list[dict] = field(default_factory=list)
-    failed: list[dict] = field(default_factory=list)
+    @property
+    def is_duplicate(self) -> bool:
+        """Refused as a duplicate (stored result `duplicate`): the participant was let in already."""
+        return self.code in DUPLICATE_CODES
 
-    def as_body(self) -> dict:
-        return {"successful": self.successful, "duplicates": self.duplicates, "failed": self.failed}
+
+IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+
+
+def idempotency_conflict(scan_id: uuid.UUID) -> ScanOutcome:
+    """The verdict on a scanId already stored for a different scan: 409, and nothing is stored.
+
+    A verdict rather than an exception: a batch answers it per scan beside the others, and the
+    single endpoint answers it as it answers every verdict.
+    """
+    message = "This scanId was already used for a different scan."
+    body = {"error": {"code": IDEMPOTENCY_CONFLICT, "message": message, "details": {"scanId": str(scan_id), "field": "scanId"}}}
+    return ScanOutcome(scan_id=scan_id, status=409, parsed_body=body)
 
 
 # --- the rules ------------------------------------------------------------------------------
@@ -130,6 +131,7 @@ _REFUSALS = {
 
 # Read-only, for the API's documentation: every refusal code with its status, stored result, message.
 REFUSALS = _REFUSALS
+DUPLICATE_CODES = frozenset(code for code, (_, result, _) in _REFUSALS.items() if result == Scan.Result.DUPLICATE)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from contextlib import nullcontext
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import psycopg
 from django.conf import settings
@@ -18,7 +18,6 @@ from attendance.services.rules import (
     ParticipantRow,
     ScanInput,
     ScanOutcome,
-    ScanRejected,
     accepted_body_base,
     answer,
     decide,
@@ -39,56 +38,29 @@ from integrations.outbox import OutboxEvent, Topic, outbox_committed, publish
 from participants.models import Participant
 
 
-def record_scan(
-    *,
-    device: Device,
-    gate_code: str,
-    scanned_at: datetime,
-    method: str,
-    participant_id: uuid.UUID | None = None,
-    token: str | None = None,
-    scan_id: uuid.UUID | None = None,
-    location: dict | None = None,
-    device_info: dict | None = None,
-    direction: str | None = None,
-) -> ScanOutcome:
-    """Record one scan from `device` (its event is implied) and return the accepted verdict.
+def record_scan(*, device: Device, scan: ScanInput, portable: bool = False) -> ScanOutcome:
+    """Record one scan from `device` (its event is implied) and return its verdict.
 
-    Raises ScanRejected (stored, with the answered status and body), IdempotencyConflict
-    (scanId reused for another body; nothing stored). A replayed scanId returns or raises
-    exactly what the first call did.
+    Every verdict is returned, never raised: accepted (201) or refused by a rule (stored with
+    the status and body it is answered with), a replay of a stored scanId (exactly what the
+    first call returned; nothing new stored), or an idempotency conflict (the scanId was stored
+    for a different scan; nothing stored). Commits at once, or with the caller's transaction.
+
+    On Postgres one statement, gatehouse_record_scan(). `portable=True` takes the path of any
+    other database (the ORM and decide(): what the embedded SQLite mode always runs) on
+    Postgres too; both store and answer the same (tests/attendance/test_rule_parity.py).
     """
-    scan = ScanInput(
-        gate_code=gate_code,
-        scanned_at=scanned_at,
-        method=method,
-        participant_id=participant_id,
-        token=token,
-        scan_id=scan_id,
-        direction=direction,
-        location=location,
-        device_info=device_info,
-    )
+    scan_id = scan.scan_id or uuid.uuid4()
     try:
-        outcome = _record_one(device=device, scan=scan)
+        if connection.vendor == "postgresql" and not portable:
+            return _record_in_one_statement(device=device, scan=scan, scan_id=scan_id)
+        return _record_portably(device=device, scan=scan, scan_id=scan_id)
     except IntegrityError:
         # A concurrent request stored the same scanId first: answer as a replay of it.
-        if scan.scan_id is None:
-            raise
-        stored = stored_verdict(scan.scan_id)
+        stored = stored_verdict(scan.scan_id) if scan.scan_id is not None else None
         if stored is None:
             raise
-        outcome = replay(scan, scan.scan_id, stored)
-    if not outcome.is_accepted:
-        raise ScanRejected(status=outcome.status, body=outcome.body)
-    return outcome
-
-
-def _record_one(*, device: Device, scan: ScanInput) -> ScanOutcome:
-    scan_id = scan.scan_id or uuid.uuid4()
-    if connection.vendor == "postgresql":
-        return _record_in_one_statement(device=device, scan=scan, scan_id=scan_id)
-    return _record_portably(device=device, scan=scan, scan_id=scan_id)
+        return replay(scan, scan.scan_id, stored)
 
 
 def _record_portably(*, device: Device, scan: ScanInput, scan_id: uuid.UUID) -> ScanOutcome:

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Q
 
 from attendance.models import Scan
-from attendance.services.rules import AcceptedScan, GateRow, IdempotencyConflict, ScanInput, ScanOutcome
+from attendance.services.rules import AcceptedScan, GateRow, ScanInput, ScanOutcome, idempotency_conflict
 from gates.models import Gate
 from participants.models import Participant
 
@@ -119,11 +119,10 @@ def loaded_json(value):
 
 
 def replay(scan: ScanInput, scan_id: uuid.UUID, stored: tuple[str, int, dict]) -> ScanOutcome:
+    """The stored verdict again, or an idempotency conflict if `scan` is not the scan stored."""
     fingerprint, status, body = stored
     if fingerprint != scan.fingerprint_value:
-        raise IdempotencyConflict(
-            "This scanId was already used for a different scan.", details={"scanId": str(scan_id), "field": "scanId"}
-        )
+        return idempotency_conflict(scan_id)
     return ScanOutcome(scan_id=scan_id, status=status, parsed_body=body, replayed=True)
 
 

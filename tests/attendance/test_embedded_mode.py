@@ -11,17 +11,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CHECK_IN_TWICE = """
 from django.utils import timezone
-from attendance.services import ScanRejected, record_scan
+from attendance.services import ScanInput, record_scan
 from gates.models import Device
 from participants.models import Participant
 device = Device.objects.select_related("event").get(name="Demo tablet")
 participant = Participant.objects.filter(event=device.event, scans__isnull=True).first()
-print(record_scan(device=device, participant_id=participant.public_id, gate_code="main-entrance",
-                  scanned_at=timezone.now(), method="qr_scan").status)
-try:
-    record_scan(device=device, token=participant.token, gate_code="east-entrance", scanned_at=timezone.now(), method="manual")
-except ScanRejected as refusal:
-    print(refusal.http_status, refusal.code)
+first = ScanInput(participant_id=participant.public_id, gate_code="main-entrance", scanned_at=timezone.now(), method="qr_scan")
+print(record_scan(device=device, scan=first).status)
+again = ScanInput(token=participant.token, gate_code="east-entrance", scanned_at=timezone.now(), method="manual")
+refused = record_scan(device=device, scan=again)
+print(refused.status, refused.code)
 """
 
 

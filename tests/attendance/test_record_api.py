@@ -1,5 +1,6 @@
 """POST /api/v1/attendance/record: every rule of the gate API contract, through HTTP."""
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -290,3 +291,14 @@ def test_relaxed_commit_mode_still_records_scan_and_outbox_row_together(api, par
     assert api.post(RECORD, body).status_code == 201
     assert Scan.objects.filter(scan_id=body["scanId"], result="accepted").exists()
     assert OutboxEvent.objects.filter(payload__scanId=body["scanId"]).count() == 1
+
+
+def test_both_request_paths_answer_a_verdict_alike(api, participant, gate, side_gate):
+    """RecordScanView answers the common request without DRF's cycle, anything else through it
+    (here: a charset other than UTF-8); both answer with the same verdict_response()."""
+    assert api.post(RECORD, scan_body(participant, gate)).status_code == 201
+    body = scan_body(participant, side_gate)
+    through_drf = api.post_raw(RECORD, json.dumps(body).encode("latin-1"), content_type="application/json; charset=latin-1")
+    fast = api.post(RECORD, body)  # the same scanId again: the stored verdict
+    assert (through_drf.status_code, error_code(through_drf)) == (409, "already_checked_in")
+    assert (fast.status_code, fast.json(), fast["Content-Type"]) == (409, through_drf.json(), through_drf["Content-Type"])

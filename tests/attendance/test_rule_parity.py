@@ -1,6 +1,8 @@
-"""The check-in rules exist twice: decide() in Python (SQLite, /batch) and gatehouse_record_scan()
-in SQL (a single check-in on Postgres). Both run over the same generated cases here, each in a
-savepoint rolled back afterwards, and must answer, store and publish exactly the same."""
+"""The check-in rules run on three paths: gatehouse_record_scan() in SQL (a single check-in on
+Postgres), decide() through the ORM (a single check-in in the embedded SQLite mode, taken here on
+Postgres with record_scan(portable=True)) and decide() over arrays (/batch). All three run over
+the same generated cases through the public services, each in a savepoint rolled back
+afterwards, and must answer, store and publish exactly the same."""
 
 import dataclasses
 import random
@@ -12,8 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from attendance.models import Scan
-from attendance.services import scan as scan_service
-from attendance.services.rules import IdempotencyConflict, ScanInput
+from attendance.services import ScanInput, record_batch, record_scan
 from attendance.services.storage import SCAN_ROW_FIELDS
 from gates.models import Gate
 from integrations.outbox import OutboxEvent
@@ -24,8 +25,9 @@ from tests.factories import DeviceFactory, EventFactory, GateFactory, Participan
 pytestmark = pytest.mark.django_db
 
 PATHS = {
-    "sql": scan_service._record_in_one_statement,
-    "python": scan_service._record_portably,
+    "single, in SQL": lambda device, scan: record_scan(device=device, scan=scan),
+    "single, portable": lambda device, scan: record_scan(device=device, scan=scan, portable=True),
+    "batch": lambda device, scan: record_batch(device=device, scans=[scan])[0],
 }
 
 
@@ -131,13 +133,10 @@ def run(path: str, device, scan: ScanInput):
     """What one path answers, stores and publishes for `scan`; undone afterwards."""
     savepoint = transaction.savepoint()
     try:
-        try:
-            outcome = PATHS[path](device=device, scan=scan, scan_id=scan.scan_id)
-            answered = (outcome.status, outcome.body, outcome.replayed)
-        except IdempotencyConflict as conflict:
-            answered = ("conflict", conflict.code)
+        outcome = PATHS[path](device, scan)
+        answered = (outcome.scan_id, outcome.status, outcome.body, outcome.replayed)
         stored = list(
-            # Every column but the arrival time, which differs between the two runs.
+            # Every column but the arrival time, which differs between the runs.
             Scan.objects.filter(scan_id=scan.scan_id).values(*(f for f in SCAN_ROW_FIELDS if f != "received_at"))
         )
         published = [
@@ -164,8 +163,17 @@ EVERY_VERDICT = {
 }
 
 
+def run_everywhere(device, scan: ScanInput):
+    """What every path answers, stores and publishes, once they are shown to agree."""
+    first, *others = PATHS
+    expected = run(first, device, scan)
+    for path in others:
+        assert run(path, device, scan) == expected, (path, scan)
+    return expected
+
+
 @pytest.mark.parametrize("seed", range(4))
-def test_sql_and_python_rules_agree_on_generated_cases(world, seed):
+def test_every_path_applies_the_same_rules_to_generated_cases(world, seed):
     event, gates, devices = world
     foreign = ParticipantFactory()  # another event's participant: their genuine ticket is foreign here
     rng = random.Random(seed)
@@ -175,9 +183,8 @@ def test_sql_and_python_rules_agree_on_generated_cases(world, seed):
         event.save(update_fields=["allow_multiple_checkins"])
         for _ in range(120):
             device, scan = generated_case(rng, event, gates, devices, foreign)
-            sql, python = run("sql", device, scan), run("python", device, scan)
-            assert sql == python, scan
-            status, body = sql[0][0], sql[0][1]
+            (_scan_id, status, body, _replayed), stored, _published = run_everywhere(device, scan)
+            assert [row["response_status"] for row in stored] == [status]
             verdicts.add(body["error"]["code"] if status != 201 else f"accepted {body['direction']}")
     # Every rule is reached, and both directions are accepted: a seed that did not would prove little.
     assert {v.split()[0] for v in verdicts} == EVERY_VERDICT, verdicts
@@ -185,15 +192,19 @@ def test_sql_and_python_rules_agree_on_generated_cases(world, seed):
 
 
 @pytest.mark.parametrize("change", ["same", "different"])
-def test_sql_and_python_agree_on_replays(world, change):
+def test_every_path_answers_a_replay_the_same(world, change):
     event, gates, devices = world
     participant = ParticipantFactory(event=event)
     device = devices["free"]
     first = ScanInput(
         gate_code="in", scanned_at=timezone.now(), method="qr_scan", participant_id=participant.public_id, scan_id=uuid.uuid4()
     )
-    PATHS["python"](device=device, scan=first, scan_id=first.scan_id)
+    record_scan(device=device, scan=first, portable=True)
     again = first if change == "same" else dataclasses.replace(first, method="manual")
-    assert run("sql", device, again) == run("python", device, again)
-    expected = ("conflict", "idempotency_conflict") if change == "different" else (201,)
-    assert run("sql", device, again)[0][: len(expected)] == expected
+    (_scan_id, status, body, replayed), stored, published = run_everywhere(device, again)
+    if change == "same":
+        assert (status, body["result"], replayed) == (201, "accepted", True)
+    else:
+        assert (status, body["error"]["code"], replayed) == (409, "idempotency_conflict", False)
+    assert [row["method"] for row in stored] == ["qr_scan"]  # the first scan's row, alone and unchanged
+    assert len(published) == 1  # the first scan's outbox row; a replay publishes nothing
