@@ -7,7 +7,7 @@ from analytics import services
 from analytics.models import Alert
 from events.access import OrganizationScopedAdmin
 from events.admin import EventAdmin
-from events.local_time import event_local_time_html, utc_time
+from events.local_time import event_time_column, utc_time
 
 # Additive: the event change page gets a "Live dashboard" button without events importing analytics.
 EventAdmin.change_form_template = "analytics/admin/event_change_form.html"
@@ -34,17 +34,11 @@ class AlertAdmin(OrganizationScopedAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="Raised at", ordering="raised_at")
-    def raised(self, obj: Alert):
-        return event_local_time_html(obj.raised_at, obj.event)
+    raised = event_time_column("raised_at", "Raised at")
 
-    @admin.display(description="Last seen", ordering="last_seen_at")
-    def last_seen(self, obj: Alert):
-        return event_local_time_html(obj.last_seen_at, obj.event)
+    last_seen = event_time_column("last_seen_at", "Last seen")
 
-    @admin.display(description="Resolved at", ordering="resolved_at")
-    def resolved(self, obj: Alert):
-        return event_local_time_html(obj.resolved_at, obj.event)
+    resolved = event_time_column("resolved_at", "Resolved at")
 
     def has_add_permission(self, request, obj=None):
         return False

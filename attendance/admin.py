@@ -5,7 +5,7 @@ from django.utils.html import format_html
 
 from attendance.models import Scan
 from events.access import OrganizationScopedAdmin
-from events.local_time import event_local_time_html
+from events.local_time import event_time_column
 
 RESULT_COLORS = {Scan.Result.ACCEPTED: "green", Scan.Result.REJECTED: "#ba2121"}
 
@@ -48,13 +48,9 @@ class ScanAdmin(OrganizationScopedAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="Scanned at", ordering="scanned_at")
-    def scanned(self, obj: Scan):
-        return event_local_time_html(obj.scanned_at, obj.event)
+    scanned = event_time_column("scanned_at", "Scanned at")
 
-    @admin.display(description="Received at", ordering="received_at")
-    def received(self, obj: Scan):
-        return event_local_time_html(obj.received_at, obj.event)
+    received = event_time_column("received_at", "Received at")
 
     @admin.display(description="Participant", ordering="participant__name")
     def who(self, obj: Scan):

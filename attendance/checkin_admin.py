@@ -15,7 +15,7 @@ from attendance import selectors
 from attendance.models import Scan
 from attendance.selectors import CheckInStatus
 from events.access import OrganizationScopedInline
-from events.local_time import event_local_time, event_local_time_html
+from events.local_time import event_local_time, event_local_time_html, event_time_column
 from participants.admin import ParticipantAdminExtension, extend_participant_admin
 
 PARTICIPANT_SCANS_SHOWN = 100
@@ -71,9 +71,7 @@ class ParticipantScanInline(OrganizationScopedInline, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("gate", "event")
 
-    @admin.display(description="Time")
-    def scanned(self, scan):
-        return event_local_time_html(scan.scanned_at, scan.event)
+    scanned = event_time_column("scanned_at", "Time")
 
     # Scans are the audit trail: they change only through the gate API.
     def has_add_permission(self, request, obj=None):

@@ -11,8 +11,12 @@ from django.utils import timezone
 from events import services
 from events.access import OrganizationScopedAdmin, OrganizationScopedInline
 from events.errors import DomainError
-from events.local_time import event_local_time_html, utc_time
+from events.local_time import event_time_column, utc_time
 from events.models import Event, EventStatusChange, Membership, Organization
+
+
+def _the_event_itself(event: Event) -> Event:
+    return event
 
 
 class MembershipInline(OrganizationScopedInline, admin.TabularInline):
@@ -44,9 +48,7 @@ class StatusChangeInline(OrganizationScopedInline, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("event")  # each row's time reads the event's zone
 
-    @admin.display(description="Changed at")
-    def changed(self, obj):
-        return event_local_time_html(obj.changed_at, obj.event)
+    changed = event_time_column("changed_at", "Changed at")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -168,25 +170,15 @@ class EventAdmin(OrganizationScopedAdmin):
                 response.render()
         return response
 
-    @admin.display(description="Starts", ordering="starts_at")
-    def starts(self, obj):
-        return event_local_time_html(obj.starts_at, obj)
+    starts = event_time_column("starts_at", "Starts", event_of=_the_event_itself)
 
-    @admin.display(description="Ends", ordering="ends_at")
-    def ends(self, obj):
-        return event_local_time_html(obj.ends_at, obj)
+    ends = event_time_column("ends_at", "Ends", event_of=_the_event_itself)
 
-    @admin.display(description="Status changed at")
-    def status_changed(self, obj):
-        return event_local_time_html(obj.status_changed_at, obj)
+    status_changed = event_time_column("status_changed_at", "Status changed at", event_of=_the_event_itself)
 
-    @admin.display(description="Created at")
-    def created(self, obj):
-        return event_local_time_html(obj.created_at, obj)
+    created = event_time_column("created_at", "Created at", event_of=_the_event_itself)
 
-    @admin.display(description="Updated at")
-    def updated(self, obj):
-        return event_local_time_html(obj.updated_at, obj)
+    updated = event_time_column("updated_at", "Updated at", event_of=_the_event_itself)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("organization").annotate(_participant_count=Count("participants"))

@@ -7,6 +7,7 @@ formats it here, so the same instant never reads two ways on two pages.
 
 from datetime import UTC, datetime
 
+from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -37,3 +38,23 @@ def event_local_time_html(value: datetime | None, event: Event):
     return format_html(
         '<time datetime="{}" title="{}">{}</time>', value.isoformat(), utc_time(value), event_local_time(value, event)
     )
+
+
+def _own_event(obj):
+    return obj.event
+
+
+def event_time_column(field: str, description: str, *, event_of=_own_event):
+    """An admin column or read-only field showing `field` of a row in its event's time, sortable.
+
+    Assign it in a ModelAdmin or inline (`scanned = event_time_column("scanned_at", "Scanned at")`)
+    and name that attribute in `list_display` or `readonly_fields`. `event_of` finds the row's
+    event (the row itself on the event admin).
+    """
+
+    @admin.display(description=description, ordering=field)
+    def column(obj):
+        return event_local_time_html(getattr(obj, field), event_of(obj))
+
+    column.__name__ = field
+    return staticmethod(column)

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from events.access import OrganizationScopedAdmin, OrganizationScopedInline
 from events.admin import register_event_inline
-from events.local_time import event_local_time_html
+from events.local_time import event_time_column
 from gates import services
 from gates.models import Device, Gate
 
@@ -30,9 +30,7 @@ class DeviceInline(OrganizationScopedInline, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("event", "gate")  # the zone and gate name of each row
 
-    @admin.display(description="Last seen")
-    def last_seen(self, obj: Device):
-        return event_local_time_html(obj.last_seen_at, obj.event)
+    last_seen = event_time_column("last_seen_at", "Last seen")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -59,17 +57,11 @@ class DeviceAdmin(OrganizationScopedAdmin):
     readonly_fields = ["key_prefix", "last_seen", "revoked", "created_by", "created"]
     actions = ["revoke_keys"]
 
-    @admin.display(description="Last seen", ordering="last_seen_at")
-    def last_seen(self, obj: Device):
-        return event_local_time_html(obj.last_seen_at, obj.event)
+    last_seen = event_time_column("last_seen_at", "Last seen")
 
-    @admin.display(description="Revoked at", ordering="revoked_at")
-    def revoked(self, obj: Device):
-        return event_local_time_html(obj.revoked_at, obj.event)
+    revoked = event_time_column("revoked_at", "Revoked at")
 
-    @admin.display(description="Created at")
-    def created(self, obj: Device):
-        return event_local_time_html(obj.created_at, obj.event)
+    created = event_time_column("created_at", "Created at")
 
     def get_fields(self, request, obj=None):
         if obj is None:

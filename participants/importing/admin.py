@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.urls import path
 
 from events.access import OrganizationScopedAdmin
-from events.local_time import event_local_time_html
+from events.local_time import event_local_time_html, event_time_column
 from participants.importing import pipeline, views
 from participants.models import ImportJob
 
@@ -59,9 +59,7 @@ class ImportJobAdmin(OrganizationScopedAdmin):
     list_filter = ["status", ("event", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["event"]
 
-    @admin.display(description="Uploaded (event time)", ordering="created_at")
-    def uploaded(self, job):
-        return event_local_time_html(job.created_at, job.event)
+    uploaded = event_time_column("created_at", "Uploaded (event time)")
 
     actions = ["retry_failed"]
 
