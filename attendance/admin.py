@@ -4,14 +4,14 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from attendance.models import Scan
-from events.access import OrganizationScopedAdmin
+from events.access import OrganizationScopedAdmin, ReadOnlyAdminMixin
 from events.local_time import event_time_column
 
 RESULT_COLORS = {Scan.Result.ACCEPTED: "green", Scan.Result.REJECTED: "#ba2121"}
 
 
 @admin.register(Scan)
-class ScanAdmin(OrganizationScopedAdmin):
+class ScanAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     # Six short columns beside the filter panel fit a laptop screen: the reason sits under the
     # result, direction and method share a cell (the event is a filter). Names are methods, not
     # the foreign keys themselves, because the admin never wraps a foreign key's cell.
@@ -75,15 +75,6 @@ class ScanAdmin(OrganizationScopedAdmin):
     @admin.display(description="Direction · method")
     def how(self, obj: Scan):
         return f"{obj.get_direction_display()} · {obj.get_method_display()}"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # The check-in part of the participant admin lives in its own module; importing it registers it.

@@ -14,7 +14,7 @@ from import_export.fields import Field
 from attendance import selectors
 from attendance.models import Scan
 from attendance.selectors import CheckInStatus
-from events.access import OrganizationScopedInline
+from events.access import OrganizationScopedInline, ReadOnlyAdminMixin
 from events.local_time import event_local_time, event_local_time_html, event_time_column
 from participants.admin import ParticipantAdminExtension, extend_participant_admin
 
@@ -57,7 +57,7 @@ class NewestScansFormSet(BaseInlineFormSet):
         return self._newest
 
 
-class ParticipantScanInline(OrganizationScopedInline, admin.TabularInline):
+class ParticipantScanInline(ReadOnlyAdminMixin, OrganizationScopedInline, admin.TabularInline):
     model = Scan
     fk_name = "participant"
     formset = NewestScansFormSet
@@ -72,16 +72,6 @@ class ParticipantScanInline(OrganizationScopedInline, admin.TabularInline):
         return super().get_queryset(request).select_related("gate", "event")
 
     scanned = event_time_column("scanned_at", "Time")
-
-    # Scans are the audit trail: they change only through the gate API.
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _local(value_of):

@@ -118,3 +118,19 @@ class OrganizationScopedInline:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return obj is None or can_edit_organization(request.user, self._parent_organization_id(obj))
+
+
+class ReadOnlyAdminMixin:
+    """For audit trails (scans, status history): viewable by whoever may view, changed by nobody here.
+
+    Put it first among the bases, so it wins over the organisation-scoped write permissions.
+    """
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

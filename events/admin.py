@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from events import services
-from events.access import OrganizationScopedAdmin, OrganizationScopedInline
+from events.access import OrganizationScopedAdmin, OrganizationScopedInline, ReadOnlyAdminMixin
 from events.errors import DomainError
 from events.local_time import event_time_column, utc_time
 from events.models import Event, EventStatusChange, Membership, Organization
@@ -38,7 +38,7 @@ class OrganizationAdmin(OrganizationScopedAdmin):
         return request.user.is_superuser
 
 
-class StatusChangeInline(OrganizationScopedInline, admin.TabularInline):
+class StatusChangeInline(ReadOnlyAdminMixin, OrganizationScopedInline, admin.TabularInline):
     model = EventStatusChange
     extra = 0
     fields = ["from_status", "to_status", "changed_by", "changed"]
@@ -49,15 +49,6 @@ class StatusChangeInline(OrganizationScopedInline, admin.TabularInline):
         return super().get_queryset(request).select_related("event")  # each row's time reads the event's zone
 
     changed = event_time_column("changed_at", "Changed at")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _transition_action(to_status: str, label: str):
