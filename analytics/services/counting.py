@@ -226,6 +226,9 @@ def events_with_uncounted_refusals() -> list[int]:
     """Ids of published or live events with a stored refusal not yet counted (one read, no lock)."""
     return list(
         _uncounted_refusals(Scan.objects.filter(event__status__in=[Event.Status.PUBLISHED, Event.Status.LIVE]))
+        # Without order_by(), Scan's default ordering (scanned_at) joins the DISTINCT and an event
+        # comes back once per refusal time: the sweep would then count the same event again and again.
+        .order_by()
         .values_list("event_id", flat=True)
         .distinct()
     )
